@@ -1,0 +1,501 @@
+#include "index/index.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <mutex>
+
+#include "absl/strings/str_cat.h"
+#include "index/codec.h"
+#include "index/status_macros.h"
+#include "index/vector_index.h"
+#include "rocksdb/db.h"
+#include "rocksdb/options.h"
+#include "rocksdb/write_batch.h"
+
+namespace greffier::index {
+namespace {
+
+constexpr uint64_t kSchemaVersion = 1;
+constexpr char kSchemaKey[] = "schema_version";
+constexpr char kNextDocKey[] = "next_document_id";
+constexpr char kNextPassageKey[] = "next_passage_id";
+constexpr char kMutationSeqKey[] = "mutation_seq";
+constexpr char kEmbedderKey[] = "embedder_id";
+constexpr char kDimensionKey[] = "embedder_dimension";
+constexpr char kSnapshotFile[] = "vectors.faiss";
+
+const std::vector<std::string>& FamilyNames() {
+  static const std::vector<std::string> names = {rocksdb::kDefaultColumnFamilyName,
+                                                 "meta",
+                                                 "docs",
+                                                 "passages",
+                                                 "vectors",
+                                                 "sources",
+                                                 "hashes",
+                                                 "tombstones"};
+  return names;
+}
+
+absl::Status FromRocks(const rocksdb::Status& s, const std::string& what) {
+  if (s.ok()) return absl::OkStatus();
+  if (s.IsNotFound()) return absl::NotFoundError(absl::StrCat(what, ": ", s.ToString()));
+  if (s.IsCorruption()) return absl::DataLossError(absl::StrCat(what, ": ", s.ToString()));
+  if (s.IsIOError() && s.ToString().find("lock") != std::string::npos) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        what, ": ", s.ToString(), " (is another greffier process using this data directory?)"));
+  }
+  return absl::InternalError(absl::StrCat(what, ": ", s.ToString()));
+}
+
+std::string EncodeU64(uint64_t v) { return EncodeId(v); }
+
+int64_t NowMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+}  // namespace
+
+Index::Index(const IndexOptions& options) : options_(options) {}
+
+Index::~Index() {
+  if (db_ == nullptr) return;
+  {
+    std::unique_lock lock(mu_);
+    if (changes_since_snapshot_ > 0 && vectors_index_ != nullptr) {
+      absl::Status s = SnapshotLocked();
+      if (!s.ok()) std::fprintf(stderr, "greffier: final vector snapshot failed: %s\n",
+                                s.ToString().c_str());
+    }
+  }
+  for (auto* h : handles_) db_->DestroyColumnFamilyHandle(h);
+  db_->Close();
+}
+
+absl::StatusOr<std::unique_ptr<Index>> Index::Open(const IndexOptions& options) {
+  if (options.path.empty()) return absl::InvalidArgumentError("index: data path is required");
+  if (options.dimension <= 0 || options.embedder_id.empty()) {
+    return absl::InvalidArgumentError("index: embedder identity and dimension are required");
+  }
+  std::unique_ptr<Index> index(new Index(options));
+  GREFFIER_RETURN_IF_ERROR(index->OpenDb());
+  GREFFIER_RETURN_IF_ERROR(index->CheckEmbedder());
+  GREFFIER_RETURN_IF_ERROR(index->LoadCatalog());
+  GREFFIER_RETURN_IF_ERROR(index->RecoverVectors());
+  return index;
+}
+
+absl::Status Index::OpenDb() {
+  std::error_code ec;
+  std::filesystem::create_directories(options_.path, ec);
+  if (ec) {
+    return absl::UnavailableError(
+        absl::StrCat("cannot create data directory ", options_.path, ": ", ec.message()));
+  }
+  rocksdb::DBOptions db_options;
+  db_options.create_if_missing = true;
+  db_options.create_missing_column_families = true;
+  db_options.max_background_jobs = 2;
+  std::vector<rocksdb::ColumnFamilyDescriptor> families;
+  for (const auto& name : FamilyNames()) {
+    families.emplace_back(name, rocksdb::ColumnFamilyOptions());
+  }
+  rocksdb::DB* raw = nullptr;
+  std::string db_path = (std::filesystem::path(options_.path) / "db").string();
+  GREFFIER_RETURN_IF_ERROR(FromRocks(
+      rocksdb::DB::Open(db_options, db_path, families, &handles_, &raw), "open " + db_path));
+  db_.reset(raw);
+  meta_ = handles_[1];
+  docs_ = handles_[2];
+  passages_ = handles_[3];
+  vectors_ = handles_[4];
+  sources_ = handles_[5];
+  hashes_ = handles_[6];
+  tombstones_ = handles_[7];
+  return absl::OkStatus();
+}
+
+absl::StatusOr<uint64_t> Index::ReadCounter(const std::string& key) const {
+  std::string value;
+  rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), meta_, key, &value);
+  if (s.IsNotFound()) return 0;
+  GREFFIER_RETURN_IF_ERROR(FromRocks(s, "read meta " + key));
+  return DecodeId(value);
+}
+
+absl::Status Index::CheckEmbedder() {
+  std::string stored;
+  rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), meta_, kEmbedderKey, &stored);
+  if (s.IsNotFound()) {
+    rocksdb::WriteBatch batch;
+    batch.Put(meta_, kSchemaKey, EncodeU64(kSchemaVersion));
+    batch.Put(meta_, kEmbedderKey, options_.embedder_id);
+    batch.Put(meta_, kDimensionKey, EncodeU64(static_cast<uint64_t>(options_.dimension)));
+    rocksdb::WriteOptions wo;
+    wo.sync = true;
+    return FromRocks(db_->Write(wo, &batch), "initialise meta");
+  }
+  GREFFIER_RETURN_IF_ERROR(FromRocks(s, "read embedder identity"));
+  GREFFIER_ASSIGN_OR_RETURN(uint64_t schema, ReadCounter(kSchemaKey));
+  if (schema != kSchemaVersion) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("data directory ", options_.path, " has schema version ", schema,
+                     "; this build reads version ", kSchemaVersion));
+  }
+  if (stored != options_.embedder_id) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "data directory ", options_.path, " was built with embedder '", stored,
+        "' but this server uses '", options_.embedder_id,
+        "': use the same embedder, or re-embed the index (greffier reembed)"));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status Index::LoadCatalog() {
+  GREFFIER_ASSIGN_OR_RETURN(uint64_t next_doc, ReadCounter(kNextDocKey));
+  GREFFIER_ASSIGN_OR_RETURN(uint64_t next_passage, ReadCounter(kNextPassageKey));
+  GREFFIER_ASSIGN_OR_RETURN(mutation_seq_, ReadCounter(kMutationSeqKey));
+  next_doc_id_ = std::max<uint64_t>(1, next_doc);
+  next_passage_id_ = std::max<uint64_t>(1, next_passage);
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), docs_));
+  for (it->SeekToFirst(); it->Valid(); it->Next()) {
+    GREFFIER_ASSIGN_OR_RETURN(DocumentRecord doc, DecodeDocument(it->value().ToStringView()));
+    for (uint64_t pid : doc.passage_ids) passage_doc_[pid] = doc.id;
+    docs_info_[doc.id] = DocInfo{doc.collection, doc.document_type, doc.date,
+                                 doc.access_labels, doc.extra};
+  }
+  return FromRocks(it->status(), "scan documents");
+}
+
+absl::Status Index::RecoverVectors() {
+  std::string snap = (std::filesystem::path(options_.path) / kSnapshotFile).string();
+  SnapshotInfo info;
+  absl::StatusOr<std::unique_ptr<VectorIndex>> loaded = VectorIndex::Load(snap, &info);
+  if (loaded.ok() && (*loaded)->dimension() == options_.dimension) {
+    vectors_index_ = std::move(*loaded);
+  } else {
+    if (!loaded.ok() && !absl::IsNotFound(loaded.status())) {
+      std::fprintf(stderr, "greffier: rebuilding vector index: %s\n",
+                   loaded.status().ToString().c_str());
+    }
+    info = SnapshotInfo{};
+    GREFFIER_ASSIGN_OR_RETURN(
+        vectors_index_,
+        VectorIndex::Create({.dimension = options_.dimension, .factory = options_.faiss_factory}));
+  }
+  // Vectors committed after the snapshot: passage ids are allocated in increasing order.
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), vectors_));
+  std::vector<uint64_t> ids;
+  std::vector<float> flat;
+  auto flush = [&]() -> absl::Status {
+    GREFFIER_RETURN_IF_ERROR(vectors_index_->Add(ids, flat));
+    changes_since_snapshot_ += ids.size();
+    ids.clear();
+    flat.clear();
+    return absl::OkStatus();
+  };
+  for (it->Seek(EncodeId(info.watermark + 1)); it->Valid(); it->Next()) {
+    GREFFIER_ASSIGN_OR_RETURN(uint64_t id, DecodeId(it->key().ToStringView()));
+    GREFFIER_ASSIGN_OR_RETURN(std::vector<float> v, DecodeVector(it->value().ToStringView()));
+    if (v.size() != static_cast<size_t>(options_.dimension)) {
+      return absl::DataLossError(absl::StrCat("vector of passage ", id, " has dimension ",
+                                              v.size(), ", expected ", options_.dimension));
+    }
+    ids.push_back(id);
+    flat.insert(flat.end(), v.begin(), v.end());
+    if (ids.size() >= 4096) GREFFIER_RETURN_IF_ERROR(flush());
+  }
+  GREFFIER_RETURN_IF_ERROR(FromRocks(it->status(), "scan vectors"));
+  GREFFIER_RETURN_IF_ERROR(flush());
+  // Deletions committed after the snapshot.
+  std::unique_ptr<rocksdb::Iterator> ts(db_->NewIterator(rocksdb::ReadOptions(), tombstones_));
+  for (ts->Seek(EncodeId(info.mutation_seq + 1)); ts->Valid(); ts->Next()) {
+    GREFFIER_ASSIGN_OR_RETURN(Decoder d,
+                              Decoder::Open(ts->value().ToStringView(), "GFTS", 1, "tombstone"));
+    GREFFIER_ASSIGN_OR_RETURN(uint64_t n, d.GetVarint());
+    std::vector<uint64_t> removed;
+    for (uint64_t i = 0; i < n; ++i) {
+      GREFFIER_ASSIGN_OR_RETURN(uint64_t id, d.GetVarint());
+      removed.push_back(id);
+    }
+    GREFFIER_RETURN_IF_ERROR(vectors_index_->Remove(removed));
+    changes_since_snapshot_ += removed.size();
+  }
+  return FromRocks(ts->status(), "scan tombstones");
+}
+
+void Index::DeleteInBatch(const DocumentRecord& doc, rocksdb::WriteBatch& batch) {
+  batch.Delete(docs_, EncodeId(doc.id));
+  for (uint64_t pid : doc.passage_ids) {
+    batch.Delete(passages_, EncodeId(pid));
+    batch.Delete(vectors_, EncodeId(pid));
+  }
+  batch.Delete(hashes_, doc.content_hash);
+  ++mutation_seq_;
+  Encoder e("GFTS", 1);
+  e.PutVarint(doc.passage_ids.size());
+  for (uint64_t pid : doc.passage_ids) e.PutVarint(pid);
+  batch.Put(tombstones_, EncodeId(mutation_seq_), e.Finish());
+  batch.Put(meta_, kMutationSeqKey, EncodeU64(mutation_seq_));
+}
+
+absl::StatusOr<Index::AddResult> Index::AddDocument(
+    DocumentRecord doc, std::vector<PassageRecord> passages,
+    const std::vector<std::vector<float>>& vectors, std::optional<uint64_t> replace) {
+  if (vectors.size() != passages.size()) {
+    return absl::InvalidArgumentError(absl::StrCat("index: ", passages.size(), " passages but ",
+                                                   vectors.size(), " vectors"));
+  }
+  for (const auto& v : vectors) {
+    if (v.size() != static_cast<size_t>(options_.dimension)) {
+      return absl::InvalidArgumentError(absl::StrCat("index: vector of dimension ", v.size(),
+                                                     ", expected ", options_.dimension));
+    }
+  }
+  std::unique_lock lock(mu_);
+  std::optional<DocumentRecord> old;
+  if (replace.has_value()) {
+    std::string value;
+    rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), docs_, EncodeId(*replace), &value);
+    if (!s.IsNotFound()) {
+      GREFFIER_RETURN_IF_ERROR(FromRocks(s, "read replaced document"));
+      GREFFIER_ASSIGN_OR_RETURN(old, DecodeDocument(value));
+    }
+  }
+  const uint64_t saved_seq = mutation_seq_;
+  rocksdb::WriteBatch batch;
+  if (old.has_value()) DeleteInBatch(*old, batch);
+
+  AddResult result;
+  result.document_id = next_doc_id_;
+  doc.id = result.document_id;
+  if (doc.ingested_at_ms == 0) doc.ingested_at_ms = NowMs();
+  doc.passage_ids.clear();
+  std::vector<uint64_t> ids;
+  std::vector<float> flat;
+  flat.reserve(vectors.size() * options_.dimension);
+  for (size_t i = 0; i < passages.size(); ++i) {
+    PassageRecord& p = passages[i];
+    p.id = next_passage_id_ + i;
+    p.document_id = doc.id;
+    doc.passage_ids.push_back(p.id);
+    batch.Put(passages_, EncodeId(p.id), EncodePassage(p));
+    batch.Put(vectors_, EncodeId(p.id), EncodeVector(vectors[i]));
+    ids.push_back(p.id);
+    flat.insert(flat.end(), vectors[i].begin(), vectors[i].end());
+  }
+  batch.Put(docs_, EncodeId(doc.id), EncodeDocument(doc));
+  batch.Put(sources_, doc.source_path, EncodeId(doc.id));
+  batch.Put(hashes_, doc.content_hash, EncodeId(doc.id));
+  batch.Put(meta_, kNextDocKey, EncodeU64(next_doc_id_ + 1));
+  batch.Put(meta_, kNextPassageKey, EncodeU64(next_passage_id_ + passages.size()));
+  absl::Status written = FromRocks(db_->Write(rocksdb::WriteOptions(), &batch), "write document");
+  if (!written.ok()) {
+    mutation_seq_ = saved_seq;
+    return written;
+  }
+  next_doc_id_ += 1;
+  next_passage_id_ += passages.size();
+
+  // RocksDB is the truth from here on; FAISS failures are repaired by the next open.
+  if (old.has_value()) {
+    absl::Status s = vectors_index_->Remove(old->passage_ids);
+    if (!s.ok()) std::fprintf(stderr, "greffier: %s\n", s.ToString().c_str());
+    for (uint64_t pid : old->passage_ids) passage_doc_.erase(pid);
+    docs_info_.erase(old->id);
+    changes_since_snapshot_ += old->passage_ids.size();
+  }
+  absl::Status s = vectors_index_->Add(ids, flat);
+  if (!s.ok()) std::fprintf(stderr, "greffier: %s\n", s.ToString().c_str());
+  for (uint64_t pid : ids) passage_doc_[pid] = doc.id;
+  docs_info_[doc.id] =
+      DocInfo{doc.collection, doc.document_type, doc.date, doc.access_labels, doc.extra};
+  changes_since_snapshot_ += ids.size();
+  if (changes_since_snapshot_ >= options_.snapshot_every) {
+    absl::Status snap = SnapshotLocked();
+    if (!snap.ok()) std::fprintf(stderr, "greffier: %s\n", snap.ToString().c_str());
+  }
+  result.passage_ids = std::move(ids);
+  return result;
+}
+
+absl::StatusOr<size_t> Index::DeleteDocument(uint64_t document_id) {
+  std::unique_lock lock(mu_);
+  std::string value;
+  rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), docs_, EncodeId(document_id), &value);
+  if (s.IsNotFound()) {
+    return absl::NotFoundError(absl::StrCat("document ", document_id, " does not exist"));
+  }
+  GREFFIER_RETURN_IF_ERROR(FromRocks(s, "read document"));
+  GREFFIER_ASSIGN_OR_RETURN(DocumentRecord doc, DecodeDocument(value));
+  const uint64_t saved_seq = mutation_seq_;
+  rocksdb::WriteBatch batch;
+  DeleteInBatch(doc, batch);
+  // The source mapping goes only if it still points at this document.
+  std::string src;
+  if (db_->Get(rocksdb::ReadOptions(), sources_, doc.source_path, &src).ok() &&
+      src == EncodeId(doc.id)) {
+    batch.Delete(sources_, doc.source_path);
+  }
+  absl::Status written = FromRocks(db_->Write(rocksdb::WriteOptions(), &batch), "delete document");
+  if (!written.ok()) {
+    mutation_seq_ = saved_seq;
+    return written;
+  }
+  absl::Status r = vectors_index_->Remove(doc.passage_ids);
+  if (!r.ok()) std::fprintf(stderr, "greffier: %s\n", r.ToString().c_str());
+  for (uint64_t pid : doc.passage_ids) passage_doc_.erase(pid);
+  docs_info_.erase(doc.id);
+  changes_since_snapshot_ += doc.passage_ids.size();
+  return doc.passage_ids.size();
+}
+
+absl::StatusOr<DocumentRecord> Index::GetDocument(uint64_t document_id) const {
+  std::string value;
+  rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), docs_, EncodeId(document_id), &value);
+  if (s.IsNotFound()) {
+    return absl::NotFoundError(absl::StrCat("document ", document_id, " does not exist"));
+  }
+  GREFFIER_RETURN_IF_ERROR(FromRocks(s, "read document"));
+  return DecodeDocument(value);
+}
+
+absl::StatusOr<PassageRecord> Index::GetPassage(uint64_t passage_id) const {
+  std::string value;
+  rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), passages_, EncodeId(passage_id), &value);
+  if (s.IsNotFound()) {
+    return absl::NotFoundError(absl::StrCat("passage ", passage_id, " does not exist"));
+  }
+  GREFFIER_RETURN_IF_ERROR(FromRocks(s, "read passage"));
+  return DecodePassage(value);
+}
+
+absl::StatusOr<std::vector<DocumentRecord>> Index::ListDocuments(
+    uint64_t after_id, size_t limit, const SearchFilter& filter) const {
+  std::vector<DocumentRecord> out;
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), docs_));
+  for (it->Seek(EncodeId(after_id + 1)); it->Valid() && out.size() < limit; it->Next()) {
+    GREFFIER_ASSIGN_OR_RETURN(DocumentRecord doc, DecodeDocument(it->value().ToStringView()));
+    DocInfo info{doc.collection, doc.document_type, doc.date, doc.access_labels, doc.extra};
+    if (!Visible(info, filter)) continue;
+    if (!filter.document_ids.empty() &&
+        std::find(filter.document_ids.begin(), filter.document_ids.end(), doc.id) ==
+            filter.document_ids.end()) {
+      continue;
+    }
+    out.push_back(std::move(doc));
+  }
+  GREFFIER_RETURN_IF_ERROR(FromRocks(it->status(), "list documents"));
+  return out;
+}
+
+absl::StatusOr<std::optional<uint64_t>> Index::FindByContentHash(const std::string& hash) const {
+  std::string value;
+  rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), hashes_, hash, &value);
+  if (s.IsNotFound()) return std::optional<uint64_t>();
+  GREFFIER_RETURN_IF_ERROR(FromRocks(s, "read content hash"));
+  GREFFIER_ASSIGN_OR_RETURN(uint64_t id, DecodeId(value));
+  return std::optional<uint64_t>(id);
+}
+
+absl::StatusOr<std::optional<uint64_t>> Index::FindBySource(const std::string& source) const {
+  std::string value;
+  rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), sources_, source, &value);
+  if (s.IsNotFound()) return std::optional<uint64_t>();
+  GREFFIER_RETURN_IF_ERROR(FromRocks(s, "read source"));
+  GREFFIER_ASSIGN_OR_RETURN(uint64_t id, DecodeId(value));
+  return std::optional<uint64_t>(id);
+}
+
+bool Index::Visible(const DocInfo& info, const SearchFilter& f) const {
+  for (const auto& label : info.labels) {
+    if (std::find(f.caller_labels.begin(), f.caller_labels.end(), label) ==
+        f.caller_labels.end()) {
+      return false;
+    }
+  }
+  if (!f.collections.empty() &&
+      std::find(f.collections.begin(), f.collections.end(), info.collection) ==
+          f.collections.end()) {
+    return false;
+  }
+  if (!f.document_types.empty() &&
+      std::find(f.document_types.begin(), f.document_types.end(), info.document_type) ==
+          f.document_types.end()) {
+    return false;
+  }
+  if (!f.date_from.empty() && (info.date.empty() || info.date < f.date_from)) return false;
+  if (!f.date_to.empty() && (info.date.empty() || info.date > f.date_to)) return false;
+  for (const auto& kv : f.metadata) {
+    if (std::find(info.extra.begin(), info.extra.end(), kv) == info.extra.end()) return false;
+  }
+  return true;
+}
+
+bool Index::VisibleLocked(uint64_t document_id, const SearchFilter& filter) const {
+  auto it = docs_info_.find(document_id);
+  if (it == docs_info_.end()) return false;
+  if (!filter.document_ids.empty() &&
+      std::find(filter.document_ids.begin(), filter.document_ids.end(), document_id) ==
+          filter.document_ids.end()) {
+    return false;
+  }
+  return Visible(it->second, filter);
+}
+
+bool Index::DocumentVisible(uint64_t document_id, const SearchFilter& filter) const {
+  std::shared_lock lock(mu_);
+  return VisibleLocked(document_id, filter);
+}
+
+absl::StatusOr<std::vector<Index::Hit>> Index::SearchDense(const std::vector<float>& query,
+                                                           size_t k,
+                                                           const SearchFilter& filter) const {
+  if (query.size() != static_cast<size_t>(options_.dimension)) {
+    return absl::InvalidArgumentError(absl::StrCat("query vector has dimension ", query.size(),
+                                                   ", expected ", options_.dimension));
+  }
+  std::shared_lock lock(mu_);
+  std::function<bool(uint64_t)> allow = [&](uint64_t pid) {
+    auto it = passage_doc_.find(pid);
+    return it != passage_doc_.end() && VisibleLocked(it->second, filter);
+  };
+  GREFFIER_ASSIGN_OR_RETURN(std::vector<VectorIndex::Hit> hits,
+                            vectors_index_->Search(query.data(), k, allow));
+  std::vector<Hit> out;
+  out.reserve(hits.size());
+  for (const auto& h : hits) out.push_back({h.id, h.score});
+  return out;
+}
+
+absl::Status Index::SnapshotLocked() {
+  SnapshotInfo info{.watermark = next_passage_id_ - 1, .mutation_seq = mutation_seq_};
+  std::string snap = (std::filesystem::path(options_.path) / kSnapshotFile).string();
+  GREFFIER_RETURN_IF_ERROR(vectors_index_->Save(snap, info));
+  changes_since_snapshot_ = 0;
+  // Tombstones the snapshot already reflects are no longer needed for recovery.
+  if (info.mutation_seq > 0) {
+    GREFFIER_RETURN_IF_ERROR(FromRocks(
+        db_->DeleteRange(rocksdb::WriteOptions(), tombstones_, EncodeId(0),
+                         EncodeId(info.mutation_seq + 1)),
+        "prune tombstones"));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status Index::Snapshot() {
+  std::unique_lock lock(mu_);
+  return SnapshotLocked();
+}
+
+IndexStats Index::Stats() const {
+  std::shared_lock lock(mu_);
+  return IndexStats{.documents = docs_info_.size(),
+                    .passages = passage_doc_.size(),
+                    .vectors = vectors_index_->size()};
+}
+
+}  // namespace greffier::index

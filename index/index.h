@@ -1,0 +1,148 @@
+#ifndef GREFFIER_INDEX_INDEX_H_
+#define GREFFIER_INDEX_INDEX_H_
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <shared_mutex>
+#include <string>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "index/records.h"
+
+namespace rocksdb {
+class DB;
+class ColumnFamilyHandle;
+class WriteBatch;
+}  // namespace rocksdb
+
+namespace greffier::index {
+
+class VectorIndex;
+
+struct IndexOptions {
+  // Data directory (created when missing). Default: none (required).
+  std::string path;
+  // Identity of the embedder that produced the vectors; opening an index built by another
+  // embedder is an error. Default: none (required).
+  std::string embedder_id;
+  // Dimension of the embedder's vectors. Default: none (required, > 0).
+  int dimension = 0;
+  // FAISS index under the id map, as a factory description. Default: "Flat".
+  std::string faiss_factory = "Flat";
+  // Passages added or deleted between two automatic FAISS snapshots. Default: 20000.
+  uint64_t snapshot_every = 20000;
+};
+
+// Restricts retrieval; applied inside the search, never after it.
+struct SearchFilter {
+  std::vector<std::string> collections;     // any of; empty: all
+  std::vector<std::string> document_types;  // any of; empty: all
+  std::string date_from;                    // inclusive YYYY-MM-DD; empty: open
+  std::string date_to;                      // inclusive YYYY-MM-DD; empty: open
+  std::vector<std::pair<std::string, std::string>> metadata;  // all must match
+  std::vector<uint64_t> document_ids;                          // any of; empty: all
+  // Labels the caller holds: a document is visible only when every label it requires is
+  // among them.
+  std::vector<std::string> caller_labels;
+};
+
+struct IndexStats {
+  uint64_t documents = 0;
+  uint64_t passages = 0;
+  uint64_t vectors = 0;
+};
+
+// The durable store of greffier: documents, passages, vectors (RocksDB) and the FAISS index
+// that caches the vectors. Every document is written in one RocksDB WriteBatch; FAISS is
+// updated after the batch commits and rebuilt on open from what the snapshot lacks, so the
+// two never disagree after a crash.
+// Thread-safe: reads run concurrently; writes are serialised.
+class Index {
+ public:
+  static absl::StatusOr<std::unique_ptr<Index>> Open(const IndexOptions& options);
+  ~Index();  // snapshots FAISS when anything changed since the last snapshot
+
+  struct AddResult {
+    uint64_t document_id = 0;
+    std::vector<uint64_t> passage_ids;
+  };
+  // Stores a document with its passages and their vectors (one per passage), assigning ids.
+  // When `replace` names a stored document, it is removed in the same batch.
+  absl::StatusOr<AddResult> AddDocument(DocumentRecord doc, std::vector<PassageRecord> passages,
+                                        const std::vector<std::vector<float>>& vectors,
+                                        std::optional<uint64_t> replace);
+  // Removes a document, its passages and vectors. Returns the number of passages removed.
+  absl::StatusOr<size_t> DeleteDocument(uint64_t document_id);
+
+  absl::StatusOr<DocumentRecord> GetDocument(uint64_t document_id) const;
+  absl::StatusOr<PassageRecord> GetPassage(uint64_t passage_id) const;
+  // Documents with id > after_id, in id order, at most `limit`, matching `filter`.
+  absl::StatusOr<std::vector<DocumentRecord>> ListDocuments(uint64_t after_id, size_t limit,
+                                                            const SearchFilter& filter) const;
+  absl::StatusOr<std::optional<uint64_t>> FindByContentHash(const std::string& hash) const;
+  absl::StatusOr<std::optional<uint64_t>> FindBySource(const std::string& source_path) const;
+
+  struct Hit {
+    uint64_t passage_id;
+    float score;
+  };
+  absl::StatusOr<std::vector<Hit>> SearchDense(const std::vector<float>& query, size_t k,
+                                               const SearchFilter& filter) const;
+  // Whether the caller's filter lets it see the document (labels included).
+  bool DocumentVisible(uint64_t document_id, const SearchFilter& filter) const;
+
+  // Writes the FAISS snapshot now.
+  absl::Status Snapshot();
+  IndexStats Stats() const;
+  const std::string& path() const { return options_.path; }
+
+ private:
+  struct DocInfo {
+    std::string collection;
+    std::string document_type;
+    std::string date;
+    std::vector<std::string> labels;
+    std::vector<std::pair<std::string, std::string>> extra;
+  };
+
+  explicit Index(const IndexOptions& options);
+  absl::Status OpenDb();
+  absl::Status CheckEmbedder();
+  absl::Status LoadCatalog();
+  absl::Status RecoverVectors();
+  absl::Status SnapshotLocked();
+  absl::StatusOr<uint64_t> ReadCounter(const std::string& key) const;
+  // Adds the deletion of `doc` (passages, vectors, lookups) to `batch`.
+  void DeleteInBatch(const DocumentRecord& doc, rocksdb::WriteBatch& batch);
+  bool Visible(const DocInfo& info, const SearchFilter& filter) const;
+  bool VisibleLocked(uint64_t document_id, const SearchFilter& filter) const;
+
+  IndexOptions options_;
+  std::unique_ptr<rocksdb::DB> db_;
+  std::vector<rocksdb::ColumnFamilyHandle*> handles_;
+  rocksdb::ColumnFamilyHandle* meta_ = nullptr;
+  rocksdb::ColumnFamilyHandle* docs_ = nullptr;
+  rocksdb::ColumnFamilyHandle* passages_ = nullptr;
+  rocksdb::ColumnFamilyHandle* vectors_ = nullptr;
+  rocksdb::ColumnFamilyHandle* sources_ = nullptr;
+  rocksdb::ColumnFamilyHandle* hashes_ = nullptr;
+  rocksdb::ColumnFamilyHandle* tombstones_ = nullptr;
+
+  mutable std::shared_mutex mu_;  // guards everything below and the FAISS index
+  std::unique_ptr<VectorIndex> vectors_index_;
+  std::unordered_map<uint64_t, DocInfo> docs_info_;
+  std::unordered_map<uint64_t, uint64_t> passage_doc_;
+  uint64_t next_doc_id_ = 1;
+  uint64_t next_passage_id_ = 1;
+  uint64_t mutation_seq_ = 0;
+  uint64_t changes_since_snapshot_ = 0;
+};
+
+}  // namespace greffier::index
+
+#endif  // GREFFIER_INDEX_INDEX_H_

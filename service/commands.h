@@ -1,0 +1,16 @@
+#ifndef GREFFIER_SERVICE_COMMANDS_H_
+#define GREFFIER_SERVICE_COMMANDS_H_
+
+// Subcommands of the `greffier` binary. Each takes the full argv with argv[1] being the
+// subcommand name, prints to stdout/stderr and returns the process exit code.
+
+namespace greffier::service {
+
+int RunServeCommand(int argc, char** argv);
+int RunMakeSamplesCommand(int argc, char** argv);
+// `greffier client <ingest|retrieve|documents|passages|delete|health> ...`
+int RunClientCommand(int argc, char** argv);
+
+}  // namespace greffier::service
+
+#endif  // GREFFIER_SERVICE_COMMANDS_H_

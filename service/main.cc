@@ -1,0 +1,38 @@
+// The greffier binary: server, clients and tools behind one command.
+
+#include <cstdio>
+#include <cstring>
+#include <string>
+
+#include "service/commands.h"
+
+namespace {
+
+const char kUsage[] =
+    "greffier — grounded, cited, audited answers over administrative archives\n"
+    "\n"
+    "usage: greffier COMMAND [ARGS]\n"
+    "  serve --data DIR [--listen HOST:PORT] [--tokens FILE]   run the gRPC server\n"
+    "  client COMMAND ...                                      talk to a running server\n"
+    "                                                          (greffier client --help)\n"
+    "  make-samples DIR                                        write the sample archive PDFs\n"
+    "  version                                                 print the version\n";
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc < 2 || std::strcmp(argv[1], "help") == 0 || std::strcmp(argv[1], "--help") == 0) {
+    std::fputs(kUsage, argc < 2 ? stderr : stdout);
+    return argc < 2 ? 2 : 0;
+  }
+  const std::string cmd = argv[1];
+  if (cmd == "serve") return greffier::service::RunServeCommand(argc, argv);
+  if (cmd == "client") return greffier::service::RunClientCommand(argc, argv);
+  if (cmd == "make-samples") return greffier::service::RunMakeSamplesCommand(argc, argv);
+  if (cmd == "version" || cmd == "--version") {
+    std::printf("greffier 0.1.0\n");
+    return 0;
+  }
+  std::fprintf(stderr, "greffier: unknown command '%s'\n\n%s", cmd.c_str(), kUsage);
+  return 2;
+}

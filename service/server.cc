@@ -1,0 +1,426 @@
+#include "service/server.h"
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "absl/strings/str_cat.h"
+#include "generate/hashing_embedder.h"
+#include "greffier/v1/audit.grpc.pb.h"
+#include "greffier/v1/documents.grpc.pb.h"
+#include "greffier/v1/ingest.grpc.pb.h"
+#include "greffier/v1/query.grpc.pb.h"
+#include "grpcpp/ext/proto_server_reflection_plugin.h"
+#include "grpcpp/health_check_service_interface.h"
+#include "grpcpp/security/server_credentials.h"
+#include "grpcpp/server.h"
+#include "grpcpp/server_builder.h"
+#include "index/index.h"
+#include "index/status_macros.h"
+#include "ingest/ingester.h"
+#include "service/auth.h"
+#include "service/convert.h"
+
+namespace greffier::service {
+namespace {
+
+constexpr int kDefaultK = 10;
+constexpr int kMaxK = 100;
+constexpr int kDefaultPageSize = 50;
+constexpr int kMaxPageSize = 1000;
+
+v1::IngestOutcome OutcomeToProto(ingest::IngestOutcome o) {
+  switch (o) {
+    case ingest::IngestOutcome::kIngested: return v1::INGEST_OUTCOME_INGESTED;
+    case ingest::IngestOutcome::kUnchanged: return v1::INGEST_OUTCOME_UNCHANGED;
+    case ingest::IngestOutcome::kReplaced: return v1::INGEST_OUTCOME_REPLACED;
+  }
+  return v1::INGEST_OUTCOME_UNSPECIFIED;
+}
+
+void FillResponse(const ingest::IngestResult& r, v1::IngestDocumentResponse* out) {
+  out->set_document_id(r.document_id);
+  out->set_outcome(OutcomeToProto(r.outcome));
+  out->set_title(r.title);
+  out->set_page_count(static_cast<int32_t>(r.pages.size()));
+  out->set_passage_count(static_cast<int32_t>(r.passage_count));
+  for (size_t i = 0; i < r.pages.size(); ++i) {
+    ToProto(r.pages[i], static_cast<int>(i + 1), out->add_pages());
+  }
+  out->set_content_hash(r.content_hash);
+  out->set_replaced_document_id(r.replaced_document_id);
+}
+
+// Page tokens are the last id of the previous page, in decimal.
+absl::StatusOr<uint64_t> ParsePageToken(const std::string& token) {
+  if (token.empty()) return 0;
+  uint64_t v = 0;
+  for (char c : token) {
+    if (c < '0' || c > '9' || v > (UINT64_MAX - 9) / 10) {
+      return absl::InvalidArgumentError(absl::StrCat("bad page_token '", token, "'"));
+    }
+    v = v * 10 + static_cast<uint64_t>(c - '0');
+  }
+  return v;
+}
+
+absl::StatusOr<int> PageSize(int requested) {
+  if (requested < 0) return absl::InvalidArgumentError("page_size must not be negative");
+  if (requested == 0) return kDefaultPageSize;
+  return std::min(requested, kMaxPageSize);
+}
+
+}  // namespace
+
+class Server::IngestImpl final : public v1::IngestService::Service {
+ public:
+  explicit IngestImpl(Server* s) : s_(s) {}
+
+  grpc::Status IngestDocument(grpc::ServerContext* ctx, const v1::IngestDocumentRequest* req,
+                              v1::IngestDocumentResponse* resp) override {
+    absl::StatusOr<Caller> caller = s_->auth_->Identify(*ctx);
+    if (!caller.ok()) return ToGrpc(caller.status());
+    if (req->file_name().empty()) {
+      return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "file_name is required");
+    }
+    absl::StatusOr<ingest::IngestResult> r =
+        s_->ingester_->Ingest(req->content(), req->file_name(), FromProto(req->metadata()));
+    if (!r.ok()) return ToGrpc(r.status());
+    FillResponse(*r, resp);
+    return grpc::Status::OK;
+  }
+
+  grpc::Status UploadDocument(grpc::ServerContext* ctx,
+                              grpc::ServerReader<v1::UploadChunk>* reader,
+                              v1::IngestDocumentResponse* resp) override {
+    absl::StatusOr<Caller> caller = s_->auth_->Identify(*ctx);
+    if (!caller.ok()) return ToGrpc(caller.status());
+    v1::UploadChunk chunk;
+    if (!reader->Read(&chunk) || !chunk.has_header()) {
+      return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                          "the first upload message must be a header with the file name");
+    }
+    v1::UploadHeader header = chunk.header();
+    if (header.file_name().empty()) {
+      return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "file_name is required");
+    }
+    std::string data;
+    while (reader->Read(&chunk)) {
+      if (!chunk.has_data()) {
+        return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                            "only the first upload message may be a header");
+      }
+      if (data.size() + chunk.data().size() > s_->options_.max_document_bytes) {
+        return grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
+                            absl::StrCat(header.file_name(), ": upload exceeds the limit of ",
+                                         s_->options_.max_document_bytes, " bytes"));
+      }
+      data += chunk.data();
+    }
+    if (header.total_size() != 0 && header.total_size() != data.size()) {
+      return grpc::Status(grpc::StatusCode::DATA_LOSS,
+                          absl::StrCat(header.file_name(), ": received ", data.size(),
+                                       " bytes but the header announced ", header.total_size()));
+    }
+    absl::StatusOr<ingest::IngestResult> r =
+        s_->ingester_->Ingest(data, header.file_name(), FromProto(header.metadata()));
+    if (!r.ok()) return ToGrpc(r.status());
+    FillResponse(*r, resp);
+    return grpc::Status::OK;
+  }
+
+  grpc::Status IngestPath(grpc::ServerContext* ctx, const v1::IngestPathRequest* req,
+                          grpc::ServerWriter<v1::IngestProgress>* writer) override {
+    absl::StatusOr<Caller> caller = s_->auth_->Identify(*ctx);
+    if (!caller.ok()) return ToGrpc(caller.status());
+    if (!caller->admin) {
+      return grpc::Status(grpc::StatusCode::PERMISSION_DENIED,
+                          "IngestPath reads the server's disk and needs an admin caller");
+    }
+    namespace fs = std::filesystem;
+    std::error_code ec;
+    if (!fs::exists(req->path(), ec)) {
+      return grpc::Status(grpc::StatusCode::NOT_FOUND,
+                          absl::StrCat("no such file or directory on the server: ", req->path()));
+    }
+    std::vector<fs::path> files;
+    if (fs::is_directory(req->path(), ec)) {
+      for (auto it = fs::recursive_directory_iterator(req->path(), ec);
+           it != fs::recursive_directory_iterator(); it.increment(ec)) {
+        if (ec) break;
+        if (it->is_regular_file(ec)) files.push_back(it->path());
+      }
+      std::sort(files.begin(), files.end());
+    } else {
+      files.push_back(req->path());
+    }
+    auto start = std::chrono::steady_clock::now();
+    v1::IngestProgress::Summary summary;
+    int done = 0;
+    for (const auto& file : files) {
+      if (ctx->IsCancelled()) {
+        return grpc::Status(grpc::StatusCode::CANCELLED, "ingestion cancelled by the client");
+      }
+      v1::IngestProgress progress;
+      auto* fr = progress.mutable_file();
+      fr->set_source(file.string());
+      std::ifstream in(file, std::ios::binary);
+      std::stringstream buf;
+      buf << in.rdbuf();
+      absl::StatusOr<ingest::IngestResult> r =
+          in ? s_->ingester_->Ingest(buf.str(), file.string(), FromProto(req->metadata()))
+             : absl::StatusOr<ingest::IngestResult>(
+                   absl::UnavailableError(absl::StrCat(file.string(), ": cannot read file")));
+      if (r.ok()) {
+        fr->set_outcome(OutcomeToProto(r->outcome));
+        fr->set_document_id(r->document_id);
+        fr->set_page_count(static_cast<int32_t>(r->pages.size()));
+        summary.set_pages(summary.pages() + static_cast<int64_t>(r->pages.size()));
+        switch (r->outcome) {
+          case ingest::IngestOutcome::kIngested: summary.set_ingested(summary.ingested() + 1); break;
+          case ingest::IngestOutcome::kUnchanged: summary.set_unchanged(summary.unchanged() + 1); break;
+          case ingest::IngestOutcome::kReplaced: summary.set_replaced(summary.replaced() + 1); break;
+        }
+      } else {
+        fr->set_outcome(v1::INGEST_OUTCOME_FAILED);
+        fr->set_error(std::string(r.status().message()));
+        summary.set_failed(summary.failed() + 1);
+      }
+      progress.set_files_done(++done);
+      progress.set_files_total(static_cast<int32_t>(files.size()));
+      progress.set_pages_done(summary.pages());
+      writer->Write(progress);
+    }
+    summary.set_seconds(
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+    v1::IngestProgress last;
+    last.set_files_done(done);
+    last.set_files_total(static_cast<int32_t>(files.size()));
+    last.set_pages_done(summary.pages());
+    *last.mutable_summary() = summary;
+    writer->Write(last);
+    return grpc::Status::OK;
+  }
+
+ private:
+  Server* s_;
+};
+
+class Server::QueryImpl final : public v1::QueryService::Service {
+ public:
+  explicit QueryImpl(Server* s) : s_(s) {}
+
+  grpc::Status Retrieve(grpc::ServerContext* ctx, const v1::RetrieveRequest* req,
+                        v1::RetrieveResponse* resp) override {
+    absl::StatusOr<Caller> caller = s_->auth_->Identify(*ctx);
+    if (!caller.ok()) return ToGrpc(caller.status());
+    if (req->question().empty()) {
+      return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "question is empty");
+    }
+    if (req->k() < 0 || req->k() > kMaxK) {
+      return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                          absl::StrCat("k must be between 0 (default ", kDefaultK, ") and ", kMaxK));
+    }
+    const int k = req->k() == 0 ? kDefaultK : req->k();
+    index::SearchFilter filter = FromProto(req->filters());
+    filter.caller_labels = caller->labels;
+    absl::StatusOr<std::vector<float>> q = s_->embedder_->Embed(req->question(), true);
+    if (!q.ok()) return ToGrpc(q.status());
+    absl::StatusOr<std::vector<index::Index::Hit>> hits =
+        s_->index_->SearchDense(*q, static_cast<size_t>(k), filter);
+    if (!hits.ok()) return ToGrpc(hits.status());
+    std::map<uint64_t, index::DocumentRecord> docs;
+    int rank = 0;
+    for (const auto& hit : *hits) {
+      absl::StatusOr<index::PassageRecord> p = s_->index_->GetPassage(hit.passage_id);
+      if (!p.ok()) continue;  // deleted between search and read
+      auto d = docs.find(p->document_id);
+      if (d == docs.end()) {
+        absl::StatusOr<index::DocumentRecord> doc = s_->index_->GetDocument(p->document_id);
+        if (!doc.ok()) continue;
+        d = docs.emplace(p->document_id, std::move(*doc)).first;
+      }
+      v1::ScoredPassage* sp = resp->add_passages();
+      ToProto(*p, d->second, sp->mutable_passage());
+      sp->set_score(hit.score);
+      sp->set_dense_score(hit.score);
+      sp->set_rank(++rank);
+    }
+    return grpc::Status::OK;
+  }
+
+  grpc::Status Ask(grpc::ServerContext*, const v1::AskRequest*,
+                   grpc::ServerWriter<v1::AskEvent>*) override {
+    return grpc::Status(grpc::StatusCode::UNIMPLEMENTED,
+                        "Ask (cited answers) is not implemented yet in this version; use "
+                        "Retrieve to get the passages");
+  }
+
+ private:
+  Server* s_;
+};
+
+class Server::DocumentsImpl final : public v1::DocumentService::Service {
+ public:
+  explicit DocumentsImpl(Server* s) : s_(s) {}
+
+  grpc::Status GetDocument(grpc::ServerContext* ctx, const v1::GetDocumentRequest* req,
+                           v1::Document* resp) override {
+    absl::StatusOr<Caller> caller = s_->auth_->Identify(*ctx);
+    if (!caller.ok()) return ToGrpc(caller.status());
+    absl::StatusOr<index::DocumentRecord> doc = VisibleDocument(*caller, req->document_id());
+    if (!doc.ok()) return ToGrpc(doc.status());
+    ToProto(*doc, req->include_pages(), resp);
+    return grpc::Status::OK;
+  }
+
+  grpc::Status ListDocuments(grpc::ServerContext* ctx, const v1::ListDocumentsRequest* req,
+                             v1::ListDocumentsResponse* resp) override {
+    absl::StatusOr<Caller> caller = s_->auth_->Identify(*ctx);
+    if (!caller.ok()) return ToGrpc(caller.status());
+    absl::StatusOr<int> size = PageSize(req->page_size());
+    if (!size.ok()) return ToGrpc(size.status());
+    absl::StatusOr<uint64_t> after = ParsePageToken(req->page_token());
+    if (!after.ok()) return ToGrpc(after.status());
+    index::SearchFilter filter = FromProto(req->filters());
+    filter.caller_labels = caller->labels;
+    absl::StatusOr<std::vector<index::DocumentRecord>> docs =
+        s_->index_->ListDocuments(*after, static_cast<size_t>(*size) + 1, filter);
+    if (!docs.ok()) return ToGrpc(docs.status());
+    for (size_t i = 0; i < docs->size() && i < static_cast<size_t>(*size); ++i) {
+      ToProto((*docs)[i], false, resp->add_documents());
+    }
+    if (docs->size() > static_cast<size_t>(*size)) {
+      resp->set_next_page_token(absl::StrCat((*docs)[*size - 1].id));
+    }
+    return grpc::Status::OK;
+  }
+
+  grpc::Status DeleteDocument(grpc::ServerContext* ctx, const v1::DeleteDocumentRequest* req,
+                              v1::DeleteDocumentResponse* resp) override {
+    absl::StatusOr<Caller> caller = s_->auth_->Identify(*ctx);
+    if (!caller.ok()) return ToGrpc(caller.status());
+    absl::StatusOr<index::DocumentRecord> doc = VisibleDocument(*caller, req->document_id());
+    if (!doc.ok()) return ToGrpc(doc.status());
+    absl::StatusOr<size_t> n = s_->index_->DeleteDocument(req->document_id());
+    if (!n.ok()) return ToGrpc(n.status());
+    resp->set_passages_deleted(static_cast<int32_t>(*n));
+    return grpc::Status::OK;
+  }
+
+  grpc::Status ListPassages(grpc::ServerContext* ctx, const v1::ListPassagesRequest* req,
+                            v1::ListPassagesResponse* resp) override {
+    absl::StatusOr<Caller> caller = s_->auth_->Identify(*ctx);
+    if (!caller.ok()) return ToGrpc(caller.status());
+    absl::StatusOr<index::DocumentRecord> doc = VisibleDocument(*caller, req->document_id());
+    if (!doc.ok()) return ToGrpc(doc.status());
+    absl::StatusOr<int> size = PageSize(req->page_size());
+    if (!size.ok()) return ToGrpc(size.status());
+    absl::StatusOr<uint64_t> after = ParsePageToken(req->page_token());
+    if (!after.ok()) return ToGrpc(after.status());
+    int added = 0;
+    for (uint64_t pid : doc->passage_ids) {
+      if (pid <= *after) continue;
+      if (added == *size) {
+        resp->set_next_page_token(absl::StrCat(resp->passages(added - 1).passage_id()));
+        break;
+      }
+      absl::StatusOr<index::PassageRecord> p = s_->index_->GetPassage(pid);
+      if (!p.ok()) return ToGrpc(p.status());
+      ToProto(*p, *doc, resp->add_passages());
+      ++added;
+    }
+    return grpc::Status::OK;
+  }
+
+ private:
+  // NotFound both for missing documents and for documents the caller may not see, so that
+  // ids do not leak the existence of restricted documents.
+  absl::StatusOr<index::DocumentRecord> VisibleDocument(const Caller& caller, uint64_t id) {
+    index::SearchFilter filter;
+    filter.caller_labels = caller.labels;
+    if (!s_->index_->DocumentVisible(id, filter)) {
+      return absl::NotFoundError(absl::StrCat("document ", id, " does not exist"));
+    }
+    return s_->index_->GetDocument(id);
+  }
+
+  Server* s_;
+};
+
+class Server::AuditImpl final : public v1::AuditService::Service {
+ public:
+  grpc::Status GetAuditRecord(grpc::ServerContext*, const v1::GetAuditRecordRequest*,
+                              v1::AuditRecord*) override {
+    return Unimplemented();
+  }
+  grpc::Status ListAuditRecords(grpc::ServerContext*, const v1::ListAuditRecordsRequest*,
+                                v1::ListAuditRecordsResponse*) override {
+    return Unimplemented();
+  }
+  grpc::Status VerifyAuditChain(grpc::ServerContext*, const v1::VerifyAuditChainRequest*,
+                                v1::VerifyAuditChainResponse*) override {
+    return Unimplemented();
+  }
+
+ private:
+  static grpc::Status Unimplemented() {
+    return grpc::Status(grpc::StatusCode::UNIMPLEMENTED,
+                        "the audit log is not implemented yet in this version");
+  }
+};
+
+absl::StatusOr<std::unique_ptr<Server>> Server::Open(const ServerOptions& options) {
+  std::unique_ptr<Server> s(new Server());
+  s->options_ = options;
+  s->embedder_ = std::make_unique<generate::HashingEmbedder>();
+  GREFFIER_ASSIGN_OR_RETURN(s->auth_, Authenticator::Open(options.tokens_file));
+  index::IndexOptions io;
+  io.path = options.data_dir;
+  io.embedder_id = s->embedder_->Identity();
+  io.dimension = s->embedder_->Dimension();
+  io.faiss_factory = options.faiss_factory;
+  GREFFIER_ASSIGN_OR_RETURN(s->index_, index::Index::Open(io));
+  ingest::IngesterOptions ingest_options;
+  ingest_options.index = s->index_.get();
+  ingest_options.embedder = s->embedder_.get();
+  ingest_options.max_file_bytes = options.max_document_bytes;
+  GREFFIER_ASSIGN_OR_RETURN(s->ingester_, ingest::Ingester::Open(ingest_options));
+
+  s->ingest_service_ = std::make_unique<IngestImpl>(s.get());
+  s->query_service_ = std::make_unique<QueryImpl>(s.get());
+  s->documents_service_ = std::make_unique<DocumentsImpl>(s.get());
+  s->audit_service_ = std::make_unique<AuditImpl>();
+
+  grpc::EnableDefaultHealthCheckService(true);
+  grpc::reflection::InitProtoReflectionServerBuilderPlugin();
+  grpc::ServerBuilder builder;
+  builder.AddListeningPort(options.listen, grpc::InsecureServerCredentials(), &s->port_);
+  builder.SetMaxReceiveMessageSize(options.max_message_bytes);
+  builder.SetMaxSendMessageSize(options.max_message_bytes);
+  builder.RegisterService(s->ingest_service_.get());
+  builder.RegisterService(s->query_service_.get());
+  builder.RegisterService(s->documents_service_.get());
+  builder.RegisterService(s->audit_service_.get());
+  s->server_ = builder.BuildAndStart();
+  if (s->server_ == nullptr || s->port_ == 0) {
+    return absl::UnavailableError(
+        absl::StrCat("cannot listen on ", options.listen, " (address in use or invalid)"));
+  }
+  return s;
+}
+
+Server::~Server() { Shutdown(); }
+
+void Server::Wait() {
+  if (server_ != nullptr) server_->Wait();
+}
+
+void Server::Shutdown() {
+  if (server_ != nullptr) {
+    server_->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(5));
+  }
+}
+
+}  // namespace greffier::service
