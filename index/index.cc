@@ -2,13 +2,16 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <mutex>
 
 #include "absl/strings/str_cat.h"
+#include "index/bm25.h"
 #include "index/codec.h"
 #include "index/status_macros.h"
+#include "index/text_analysis.h"
 #include "index/vector_index.h"
 #include "rocksdb/db.h"
 #include "rocksdb/options.h"
@@ -24,6 +27,7 @@ constexpr char kNextPassageKey[] = "next_passage_id";
 constexpr char kMutationSeqKey[] = "mutation_seq";
 constexpr char kEmbedderKey[] = "embedder_id";
 constexpr char kDimensionKey[] = "embedder_dimension";
+constexpr char kAnalyzerKey[] = "analyzer_id";
 constexpr char kSnapshotFile[] = "vectors.faiss";
 
 const std::vector<std::string>& FamilyNames() {
@@ -34,7 +38,10 @@ const std::vector<std::string>& FamilyNames() {
                                                  "vectors",
                                                  "sources",
                                                  "hashes",
-                                                 "tombstones"};
+                                                 "tombstones",
+                                                 "postings",
+                                                 "termstats",
+                                                 "lengths"};
   return names;
 }
 
@@ -58,6 +65,51 @@ int64_t NowMs() {
 }
 
 }  // namespace
+
+// BM25 postings read from RocksDB; lengths and counts come from the in-memory catalog.
+// Callers hold the index's lock in shared mode.
+class RocksPostings : public PostingsSource {
+ public:
+  explicit RocksPostings(const Index* index) : index_(index) {}
+
+  absl::Status ForEachPosting(std::string_view term, const PostingFn& fn) const override {
+    const std::string prefix = PostingKeyPrefix(term);
+    std::unique_ptr<rocksdb::Iterator> it(
+        index_->db_->NewIterator(rocksdb::ReadOptions(), index_->postings_));
+    for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
+      GREFFIER_ASSIGN_OR_RETURN(PostingKey key, DecodePostingKey(it->key().ToStringView()));
+      GREFFIER_ASSIGN_OR_RETURN(PostingValue value,
+                                DecodePostingValue(it->value().ToStringView()));
+      fn(key.passage_id, value.tf);
+    }
+    return FromRocks(it->status(), "scan postings");
+  }
+
+  absl::StatusOr<uint64_t> DocumentFrequency(std::string_view term) const override {
+    std::string value;
+    rocksdb::Status s = index_->db_->Get(rocksdb::ReadOptions(), index_->termstats_,
+                                         rocksdb::Slice(term.data(), term.size()), &value);
+    if (s.IsNotFound()) return 0;
+    GREFFIER_RETURN_IF_ERROR(FromRocks(s, "read term statistics"));
+    return DecodeId(value);
+  }
+
+  absl::StatusOr<uint32_t> Length(uint64_t passage_id) const override {
+    auto it = index_->passage_info_.find(passage_id);
+    return it == index_->passage_info_.end() ? 0 : it->second.length;
+  }
+
+  uint64_t NumDocuments() const override { return index_->passage_info_.size(); }
+
+  double AverageLength() const override {
+    if (index_->passage_info_.empty()) return 0;
+    return static_cast<double>(index_->total_length_) /
+           static_cast<double>(index_->passage_info_.size());
+  }
+
+ private:
+  const Index* index_;
+};
 
 Index::Index(const IndexOptions& options) : options_(options) {}
 
@@ -83,6 +135,7 @@ absl::StatusOr<std::unique_ptr<Index>> Index::Open(const IndexOptions& options) 
   std::unique_ptr<Index> index(new Index(options));
   GREFFIER_RETURN_IF_ERROR(index->OpenDb());
   GREFFIER_RETURN_IF_ERROR(index->CheckEmbedder());
+  GREFFIER_RETURN_IF_ERROR(index->CheckAnalyzer());
   GREFFIER_RETURN_IF_ERROR(index->LoadCatalog());
   GREFFIER_RETURN_IF_ERROR(index->RecoverVectors());
   return index;
@@ -115,6 +168,10 @@ absl::Status Index::OpenDb() {
   sources_ = handles_[5];
   hashes_ = handles_[6];
   tombstones_ = handles_[7];
+  postings_ = handles_[8];
+  termstats_ = handles_[9];
+  lengths_ = handles_[10];
+  postings_source_ = std::make_unique<RocksPostings>(this);
   return absl::OkStatus();
 }
 
@@ -154,6 +211,51 @@ absl::Status Index::CheckEmbedder() {
   return absl::OkStatus();
 }
 
+absl::Status Index::CheckAnalyzer() {
+  GREFFIER_ASSIGN_OR_RETURN(write_analyzer_, FrenchAnalyzer::Create());
+  std::string stored;
+  rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), meta_, kAnalyzerKey, &stored);
+  if (s.IsNotFound()) {
+    rocksdb::WriteOptions wo;
+    wo.sync = true;
+    return FromRocks(db_->Put(wo, meta_, kAnalyzerKey, write_analyzer_->Identity()),
+                     "record analyzer identity");
+  }
+  GREFFIER_RETURN_IF_ERROR(FromRocks(s, "read analyzer identity"));
+  if (stored != write_analyzer_->Identity()) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "data directory ", options_.path, " was indexed with text analyzer '", stored,
+        "' but this build uses '", write_analyzer_->Identity(),
+        "': re-ingest the archive into a new data directory"));
+  }
+  return absl::OkStatus();
+}
+
+std::unordered_map<std::string, uint32_t> Index::PassageTerms(const std::string& title,
+                                                              const PassageRecord& p) const {
+  std::string text = title;
+  for (const auto& s : p.section_path) absl::StrAppend(&text, "\n", s);
+  absl::StrAppend(&text, "\n", p.text);
+  std::unordered_map<std::string, uint32_t> tf;
+  for (auto& term : write_analyzer_->AnalyzeToStrings(text)) ++tf[std::move(term)];
+  return tf;
+}
+
+absl::Status Index::ApplyDfDelta(const std::unordered_map<std::string, int64_t>& df_delta,
+                                 rocksdb::WriteBatch& batch) {
+  for (const auto& [term, delta] : df_delta) {
+    if (delta == 0) continue;
+    GREFFIER_ASSIGN_OR_RETURN(uint64_t df, postings_source_->DocumentFrequency(term));
+    int64_t updated = static_cast<int64_t>(df) + delta;
+    if (updated <= 0) {
+      batch.Delete(termstats_, term);
+    } else {
+      batch.Put(termstats_, term, EncodeId(static_cast<uint64_t>(updated)));
+    }
+  }
+  return absl::OkStatus();
+}
+
 absl::Status Index::LoadCatalog() {
   GREFFIER_ASSIGN_OR_RETURN(uint64_t next_doc, ReadCounter(kNextDocKey));
   GREFFIER_ASSIGN_OR_RETURN(uint64_t next_passage, ReadCounter(kNextPassageKey));
@@ -163,11 +265,21 @@ absl::Status Index::LoadCatalog() {
   std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), docs_));
   for (it->SeekToFirst(); it->Valid(); it->Next()) {
     GREFFIER_ASSIGN_OR_RETURN(DocumentRecord doc, DecodeDocument(it->value().ToStringView()));
-    for (uint64_t pid : doc.passage_ids) passage_doc_[pid] = doc.id;
+    for (uint64_t pid : doc.passage_ids) passage_info_[pid] = PassageInfo{doc.id, 0};
     docs_info_[doc.id] = DocInfo{doc.collection, doc.document_type, doc.date,
                                  doc.access_labels, doc.extra};
   }
-  return FromRocks(it->status(), "scan documents");
+  GREFFIER_RETURN_IF_ERROR(FromRocks(it->status(), "scan documents"));
+  std::unique_ptr<rocksdb::Iterator> lit(db_->NewIterator(rocksdb::ReadOptions(), lengths_));
+  for (lit->SeekToFirst(); lit->Valid(); lit->Next()) {
+    GREFFIER_ASSIGN_OR_RETURN(uint64_t pid, DecodeId(lit->key().ToStringView()));
+    GREFFIER_ASSIGN_OR_RETURN(uint64_t length, DecodeId(lit->value().ToStringView()));
+    auto p = passage_info_.find(pid);
+    if (p == passage_info_.end()) continue;
+    p->second.length = static_cast<uint32_t>(length);
+    total_length_ += length;
+  }
+  return FromRocks(lit->status(), "scan passage lengths");
 }
 
 absl::Status Index::RecoverVectors() {
@@ -227,11 +339,18 @@ absl::Status Index::RecoverVectors() {
   return FromRocks(ts->status(), "scan tombstones");
 }
 
-void Index::DeleteInBatch(const DocumentRecord& doc, rocksdb::WriteBatch& batch) {
+absl::Status Index::DeleteInBatch(const DocumentRecord& doc, rocksdb::WriteBatch& batch,
+                                  std::unordered_map<std::string, int64_t>& df_delta) {
   batch.Delete(docs_, EncodeId(doc.id));
   for (uint64_t pid : doc.passage_ids) {
+    GREFFIER_ASSIGN_OR_RETURN(PassageRecord p, GetPassage(pid));
+    for (const auto& [term, tf] : PassageTerms(doc.title, p)) {
+      batch.Delete(postings_, EncodePostingKey(term, pid));
+      --df_delta[term];
+    }
     batch.Delete(passages_, EncodeId(pid));
     batch.Delete(vectors_, EncodeId(pid));
+    batch.Delete(lengths_, EncodeId(pid));
   }
   batch.Delete(hashes_, doc.content_hash);
   ++mutation_seq_;
@@ -240,6 +359,7 @@ void Index::DeleteInBatch(const DocumentRecord& doc, rocksdb::WriteBatch& batch)
   for (uint64_t pid : doc.passage_ids) e.PutVarint(pid);
   batch.Put(tombstones_, EncodeId(mutation_seq_), e.Finish());
   batch.Put(meta_, kMutationSeqKey, EncodeU64(mutation_seq_));
+  return absl::OkStatus();
 }
 
 absl::StatusOr<Index::AddResult> Index::AddDocument(
@@ -267,7 +387,15 @@ absl::StatusOr<Index::AddResult> Index::AddDocument(
   }
   const uint64_t saved_seq = mutation_seq_;
   rocksdb::WriteBatch batch;
-  if (old.has_value()) DeleteInBatch(*old, batch);
+  std::unordered_map<std::string, int64_t> df_delta;
+  if (old.has_value()) {
+    absl::Status s = DeleteInBatch(*old, batch, df_delta);
+    if (!s.ok()) {
+      mutation_seq_ = saved_seq;
+      return s;
+    }
+  }
+  std::vector<uint32_t> lengths;
 
   AddResult result;
   result.document_id = next_doc_id_;
@@ -284,6 +412,19 @@ absl::StatusOr<Index::AddResult> Index::AddDocument(
     doc.passage_ids.push_back(p.id);
     batch.Put(passages_, EncodeId(p.id), EncodePassage(p));
     batch.Put(vectors_, EncodeId(p.id), EncodeVector(vectors[i]));
+    uint32_t length = 0;
+    for (const auto& [term, tf] : PassageTerms(doc.title, p)) {
+      absl::StatusOr<std::string> value = EncodePostingValue(PostingValue{tf, {}});
+      if (!value.ok()) {
+        mutation_seq_ = saved_seq;
+        return value.status();
+      }
+      batch.Put(postings_, EncodePostingKey(term, p.id), *value);
+      ++df_delta[term];
+      length += tf;
+    }
+    batch.Put(lengths_, EncodeId(p.id), EncodeId(length));
+    lengths.push_back(length);
     ids.push_back(p.id);
     flat.insert(flat.end(), vectors[i].begin(), vectors[i].end());
   }
@@ -292,6 +433,11 @@ absl::StatusOr<Index::AddResult> Index::AddDocument(
   batch.Put(hashes_, doc.content_hash, EncodeId(doc.id));
   batch.Put(meta_, kNextDocKey, EncodeU64(next_doc_id_ + 1));
   batch.Put(meta_, kNextPassageKey, EncodeU64(next_passage_id_ + passages.size()));
+  absl::Status df_status = ApplyDfDelta(df_delta, batch);
+  if (!df_status.ok()) {
+    mutation_seq_ = saved_seq;
+    return df_status;
+  }
   absl::Status written = FromRocks(db_->Write(rocksdb::WriteOptions(), &batch), "write document");
   if (!written.ok()) {
     mutation_seq_ = saved_seq;
@@ -304,13 +450,21 @@ absl::StatusOr<Index::AddResult> Index::AddDocument(
   if (old.has_value()) {
     absl::Status s = vectors_index_->Remove(old->passage_ids);
     if (!s.ok()) std::fprintf(stderr, "greffier: %s\n", s.ToString().c_str());
-    for (uint64_t pid : old->passage_ids) passage_doc_.erase(pid);
+    for (uint64_t pid : old->passage_ids) {
+      auto it = passage_info_.find(pid);
+      if (it == passage_info_.end()) continue;
+      total_length_ -= it->second.length;
+      passage_info_.erase(it);
+    }
     docs_info_.erase(old->id);
     changes_since_snapshot_ += old->passage_ids.size();
   }
   absl::Status s = vectors_index_->Add(ids, flat);
   if (!s.ok()) std::fprintf(stderr, "greffier: %s\n", s.ToString().c_str());
-  for (uint64_t pid : ids) passage_doc_[pid] = doc.id;
+  for (size_t i = 0; i < ids.size(); ++i) {
+    passage_info_[ids[i]] = PassageInfo{doc.id, lengths[i]};
+    total_length_ += lengths[i];
+  }
   docs_info_[doc.id] =
       DocInfo{doc.collection, doc.document_type, doc.date, doc.access_labels, doc.extra};
   changes_since_snapshot_ += ids.size();
@@ -333,7 +487,13 @@ absl::StatusOr<size_t> Index::DeleteDocument(uint64_t document_id) {
   GREFFIER_ASSIGN_OR_RETURN(DocumentRecord doc, DecodeDocument(value));
   const uint64_t saved_seq = mutation_seq_;
   rocksdb::WriteBatch batch;
-  DeleteInBatch(doc, batch);
+  std::unordered_map<std::string, int64_t> df_delta;
+  absl::Status deleted = DeleteInBatch(doc, batch, df_delta);
+  if (deleted.ok()) deleted = ApplyDfDelta(df_delta, batch);
+  if (!deleted.ok()) {
+    mutation_seq_ = saved_seq;
+    return deleted;
+  }
   // The source mapping goes only if it still points at this document.
   std::string src;
   if (db_->Get(rocksdb::ReadOptions(), sources_, doc.source_path, &src).ok() &&
@@ -347,7 +507,12 @@ absl::StatusOr<size_t> Index::DeleteDocument(uint64_t document_id) {
   }
   absl::Status r = vectors_index_->Remove(doc.passage_ids);
   if (!r.ok()) std::fprintf(stderr, "greffier: %s\n", r.ToString().c_str());
-  for (uint64_t pid : doc.passage_ids) passage_doc_.erase(pid);
+  for (uint64_t pid : doc.passage_ids) {
+    auto it = passage_info_.find(pid);
+    if (it == passage_info_.end()) continue;
+    total_length_ -= it->second.length;
+    passage_info_.erase(it);
+  }
   docs_info_.erase(doc.id);
   changes_since_snapshot_ += doc.passage_ids.size();
   return doc.passage_ids.size();
@@ -460,8 +625,8 @@ absl::StatusOr<std::vector<Index::Hit>> Index::SearchDense(const std::vector<flo
   }
   std::shared_lock lock(mu_);
   std::function<bool(uint64_t)> allow = [&](uint64_t pid) {
-    auto it = passage_doc_.find(pid);
-    return it != passage_doc_.end() && VisibleLocked(it->second, filter);
+    auto it = passage_info_.find(pid);
+    return it != passage_info_.end() && VisibleLocked(it->second.document_id, filter);
   };
   GREFFIER_ASSIGN_OR_RETURN(std::vector<VectorIndex::Hit> hits,
                             vectors_index_->Search(query.data(), k, allow));
@@ -469,6 +634,51 @@ absl::StatusOr<std::vector<Index::Hit>> Index::SearchDense(const std::vector<flo
   out.reserve(hits.size());
   for (const auto& h : hits) out.push_back({h.id, h.score});
   return out;
+}
+
+absl::StatusOr<std::vector<Index::Hit>> Index::SearchLexical(const std::string& query,
+                                                             size_t k,
+                                                             const SearchFilter& filter) const {
+  GREFFIER_ASSIGN_OR_RETURN(std::unique_ptr<FrenchAnalyzer> analyzer, FrenchAnalyzer::Create());
+  std::vector<std::string> terms = analyzer->AnalyzeToStrings(query);
+  std::shared_lock lock(mu_);
+  Bm25Searcher searcher(postings_source_.get());
+  GREFFIER_ASSIGN_OR_RETURN(
+      std::vector<ScoredPassage> scored,
+      searcher.Search(terms, k, [&](uint64_t pid) {
+        auto it = passage_info_.find(pid);
+        return it != passage_info_.end() && VisibleLocked(it->second.document_id, filter);
+      }));
+  std::vector<Hit> out;
+  out.reserve(scored.size());
+  for (const auto& s : scored) out.push_back({s.passage_id, static_cast<float>(s.score)});
+  return out;
+}
+
+absl::StatusOr<double> Index::QueryCoverage(const std::string& query,
+                                            uint64_t passage_id) const {
+  GREFFIER_ASSIGN_OR_RETURN(std::unique_ptr<FrenchAnalyzer> analyzer, FrenchAnalyzer::Create());
+  std::vector<std::string> terms = analyzer->AnalyzeToStrings(query);
+  GREFFIER_ASSIGN_OR_RETURN(PassageRecord passage, GetPassage(passage_id));
+  GREFFIER_ASSIGN_OR_RETURN(DocumentRecord doc, GetDocument(passage.document_id));
+  std::string text = doc.title;
+  for (const auto& s : passage.section_path) absl::StrAppend(&text, "\n", s);
+  absl::StrAppend(&text, "\n", passage.text);
+  std::vector<std::string> passage_terms = analyzer->AnalyzeToStrings(text);
+  std::sort(passage_terms.begin(), passage_terms.end());
+  std::sort(terms.begin(), terms.end());
+  terms.erase(std::unique(terms.begin(), terms.end()), terms.end());
+  std::shared_lock lock(mu_);
+  const double n = static_cast<double>(std::max<size_t>(1, passage_info_.size()));
+  double total = 0, covered = 0;
+  for (const auto& t : terms) {
+    GREFFIER_ASSIGN_OR_RETURN(uint64_t df, postings_source_->DocumentFrequency(t));
+    const double d = static_cast<double>(df);
+    const double idf = std::log(1.0 + (n - d + 0.5) / (d + 0.5));
+    total += idf;
+    if (std::binary_search(passage_terms.begin(), passage_terms.end(), t)) covered += idf;
+  }
+  return total > 0 ? covered / total : 0.0;
 }
 
 absl::Status Index::SnapshotLocked() {
@@ -494,7 +704,7 @@ absl::Status Index::Snapshot() {
 IndexStats Index::Stats() const {
   std::shared_lock lock(mu_);
   return IndexStats{.documents = docs_info_.size(),
-                    .passages = passage_doc_.size(),
+                    .passages = passage_info_.size(),
                     .vectors = vectors_index_->size()};
 }
 

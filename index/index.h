@@ -23,6 +23,8 @@ class WriteBatch;
 namespace greffier::index {
 
 class VectorIndex;
+class FrenchAnalyzer;
+class RocksPostings;
 
 struct IndexOptions {
   // Data directory (created when missing). Default: none (required).
@@ -93,6 +95,12 @@ class Index {
   };
   absl::StatusOr<std::vector<Hit>> SearchDense(const std::vector<float>& query, size_t k,
                                                const SearchFilter& filter) const;
+  // BM25 over the French analysis of title, section path and text.
+  absl::StatusOr<std::vector<Hit>> SearchLexical(const std::string& query, size_t k,
+                                                 const SearchFilter& filter) const;
+  // Share (0..1) of the query's idf weight whose terms occur in the passage: an absolute
+  // measure of lexical evidence, unlike BM25 scores which depend on the query.
+  absl::StatusOr<double> QueryCoverage(const std::string& query, uint64_t passage_id) const;
   // Whether the caller's filter lets it see the document (labels included).
   bool DocumentVisible(uint64_t document_id, const SearchFilter& filter) const;
 
@@ -117,8 +125,16 @@ class Index {
   absl::Status RecoverVectors();
   absl::Status SnapshotLocked();
   absl::StatusOr<uint64_t> ReadCounter(const std::string& key) const;
-  // Adds the deletion of `doc` (passages, vectors, lookups) to `batch`.
-  void DeleteInBatch(const DocumentRecord& doc, rocksdb::WriteBatch& batch);
+  // Adds the deletion of `doc` (passages, vectors, postings, lookups) to `batch`; document
+  // frequency changes go to `df_delta`.
+  absl::Status DeleteInBatch(const DocumentRecord& doc, rocksdb::WriteBatch& batch,
+                             std::unordered_map<std::string, int64_t>& df_delta);
+  // Term frequencies of a passage as indexed (title + section path + text).
+  std::unordered_map<std::string, uint32_t> PassageTerms(const std::string& title,
+                                                         const PassageRecord& p) const;
+  absl::Status ApplyDfDelta(const std::unordered_map<std::string, int64_t>& df_delta,
+                            rocksdb::WriteBatch& batch);
+  absl::Status CheckAnalyzer();
   bool Visible(const DocInfo& info, const SearchFilter& filter) const;
   bool VisibleLocked(uint64_t document_id, const SearchFilter& filter) const;
 
@@ -132,15 +148,28 @@ class Index {
   rocksdb::ColumnFamilyHandle* sources_ = nullptr;
   rocksdb::ColumnFamilyHandle* hashes_ = nullptr;
   rocksdb::ColumnFamilyHandle* tombstones_ = nullptr;
+  rocksdb::ColumnFamilyHandle* postings_ = nullptr;
+  rocksdb::ColumnFamilyHandle* termstats_ = nullptr;
+  rocksdb::ColumnFamilyHandle* lengths_ = nullptr;
+  // Used by writers only (under mu_ exclusively); queries make their own.
+  std::unique_ptr<FrenchAnalyzer> write_analyzer_;
+  std::unique_ptr<RocksPostings> postings_source_;
 
   mutable std::shared_mutex mu_;  // guards everything below and the FAISS index
   std::unique_ptr<VectorIndex> vectors_index_;
   std::unordered_map<uint64_t, DocInfo> docs_info_;
-  std::unordered_map<uint64_t, uint64_t> passage_doc_;
+  struct PassageInfo {
+    uint64_t document_id;
+    uint32_t length;  // indexed terms, for BM25
+  };
+  std::unordered_map<uint64_t, PassageInfo> passage_info_;
+  uint64_t total_length_ = 0;
   uint64_t next_doc_id_ = 1;
   uint64_t next_passage_id_ = 1;
   uint64_t mutation_seq_ = 0;
   uint64_t changes_since_snapshot_ = 0;
+
+  friend class RocksPostings;
 };
 
 }  // namespace greffier::index

@@ -240,3 +240,104 @@ TEST(IndexCrashTest, FaissAgreesWithRocksDbAfterKill) {
 
 }  // namespace
 }  // namespace greffier::index
+
+namespace greffier::index {
+namespace {
+
+Index::AddResult AddText(Index& index, const std::string& source, const std::string& title,
+                         const std::vector<std::string>& texts,
+                         std::optional<uint64_t> replace = std::nullopt) {
+  DocumentRecord d = Doc(source, "hash-" + source + texts[0]);
+  d.title = title;
+  std::vector<PassageRecord> passages(texts.size());
+  std::vector<std::vector<float>> vectors;
+  for (size_t i = 0; i < texts.size(); ++i) {
+    passages[i].page_start = passages[i].page_end = 1;
+    passages[i].text = texts[i];
+    vectors.push_back(Axis(static_cast<int>(i)));
+  }
+  auto r = index.AddDocument(d, passages, vectors, replace);
+  EXPECT_TRUE(r.ok()) << r.status();
+  return r.ok() ? *r : Index::AddResult{};
+}
+
+TEST(IndexLexicalTest, Bm25FindsInflectedFormsAndReferences) {
+  testing::ScratchDir dir;
+  auto index = Index::Open(Options(dir.path().string()));
+  ASSERT_TRUE(index.ok());
+  auto a = AddText(**index, "a.pdf", "Délibérations du conseil",
+                   {"Le conseil municipal a adopté les délibérations relatives aux tarifs.",
+                    "Vu l'article L. 2121-29 du code général des collectivités territoriales."});
+  AddText(**index, "b.pdf", "Arrêté de voirie",
+          {"Le stationnement est interdit rue de la République pendant les travaux."});
+  auto hits = (*index)->SearchLexical("délibération tarif", 5, {});
+  ASSERT_TRUE(hits.ok()) << hits.status();
+  ASSERT_FALSE(hits->empty());
+  EXPECT_EQ((*hits)[0].passage_id, a.passage_ids[0]);
+  hits = (*index)->SearchLexical("L.2121-29", 5, {});
+  ASSERT_TRUE(hits.ok());
+  ASSERT_EQ(hits->size(), 1u);
+  EXPECT_EQ((*hits)[0].passage_id, a.passage_ids[1]);
+  // The title is indexed with every passage of its document.
+  hits = (*index)->SearchLexical("voirie", 5, {});
+  ASSERT_TRUE(hits.ok());
+  ASSERT_EQ(hits->size(), 1u);
+}
+
+TEST(IndexLexicalTest, DeleteAndReplaceUpdatePostingsExactly) {
+  testing::ScratchDir dir;
+  uint64_t v2_passage;
+  {
+    auto index = Index::Open(Options(dir.path().string()));
+    ASSERT_TRUE(index.ok());
+    auto v1 = AddText(**index, "a.pdf", "Note", {"La cantine ferme en août."});
+    auto other = AddText(**index, "b.pdf", "Autre", {"La piscine ferme en juillet."});
+    auto v2 = AddText(**index, "a.pdf", "Note", {"La cantine ferme en septembre."},
+                      v1.document_id);
+    v2_passage = v2.passage_ids[0];
+    auto hits = (*index)->SearchLexical("août", 5, {});
+    ASSERT_TRUE(hits.ok());
+    EXPECT_TRUE(hits->empty());
+    ASSERT_TRUE((*index)->DeleteDocument(other.document_id).ok());
+    hits = (*index)->SearchLexical("piscine", 5, {});
+    ASSERT_TRUE(hits.ok());
+    EXPECT_TRUE(hits->empty());
+  }
+  auto index = Index::Open(Options(dir.path().string()));
+  ASSERT_TRUE(index.ok());
+  auto hits = (*index)->SearchLexical("cantine septembre", 5, {});
+  ASSERT_TRUE(hits.ok());
+  ASSERT_EQ(hits->size(), 1u);
+  EXPECT_EQ((*hits)[0].passage_id, v2_passage);
+  // Only one passage is left: the common word's document frequency went back to 1, so its
+  // coverage of the query is total.
+  auto coverage = (*index)->QueryCoverage("cantine", v2_passage);
+  ASSERT_TRUE(coverage.ok());
+  EXPECT_DOUBLE_EQ(*coverage, 1.0);
+  coverage = (*index)->QueryCoverage("cantine piscine", v2_passage);
+  ASSERT_TRUE(coverage.ok());
+  EXPECT_GT(*coverage, 0.0);
+  EXPECT_LT(*coverage, 1.0);
+}
+
+TEST(IndexLexicalTest, LabelsFilterLexicalSearchToo) {
+  testing::ScratchDir dir;
+  auto index = Index::Open(Options(dir.path().string()));
+  ASSERT_TRUE(index.ok());
+  DocumentRecord d = Doc("secret.pdf", "s");
+  d.access_labels = {"rh"};
+  std::vector<PassageRecord> passages(1);
+  passages[0].text = "Prime exceptionnelle de madame Martin.";
+  ASSERT_TRUE((*index)->AddDocument(d, passages, {Axis(0)}, std::nullopt).ok());
+  auto hits = (*index)->SearchLexical("prime exceptionnelle Martin", 5, {});
+  ASSERT_TRUE(hits.ok());
+  EXPECT_TRUE(hits->empty());
+  SearchFilter hr;
+  hr.caller_labels = {"rh"};
+  hits = (*index)->SearchLexical("prime exceptionnelle Martin", 5, hr);
+  ASSERT_TRUE(hits.ok());
+  EXPECT_EQ(hits->size(), 1u);
+}
+
+}  // namespace
+}  // namespace greffier::index
