@@ -11,11 +11,13 @@ namespace {
 // Per-list score transform, computed once per list.
 struct Normaliser {
   FusionMethod method;
-  double offset = 0;  // Subtracted from a score.
-  double scale = 1;   // Then multiplied.
-  double absent = 0;  // Contribution of a passage missing from the list.
+  double offset = 0;    // Subtracted from a score.
+  double scale = 1;     // Then multiplied.
+  double absent = 0;    // Contribution of a passage missing from the list.
+  double constant = 0;  // Added to a listed passage's contribution.
 
-  Normaliser(FusionMethod m, const std::vector<ScoredPassage>& list) : method(m) {
+  Normaliser(FusionMethod m, const std::vector<ScoredPassage>& list)
+      : method(m) {
     if (list.empty() || m == FusionMethod::kReciprocalRank) return;
     double lo = std::numeric_limits<double>::infinity();
     double hi = -lo;
@@ -25,24 +27,24 @@ struct Normaliser {
       hi = std::max(hi, p.score);
       sum += p.score;
     }
+    if (!(hi > lo)) {
+      // No order in the list: see FusionMethod.
+      offset = lo;
+      scale = 0.0;
+      constant = lo > 0 ? 1.0 : 0.0;
+      return;
+    }
     if (m == FusionMethod::kMinMaxScore) {
-      if (hi > lo) {
-        offset = lo;
-        scale = 1.0 / (hi - lo);
-      } else {
-        // A single score (or all equal): every listed passage counts fully.
-        offset = lo - 1.0;
-        scale = 1.0;
-      }
+      offset = lo;
+      scale = 1.0 / (hi - lo);
       absent = 0;
     } else {
       const double n = static_cast<double>(list.size());
       const double mean = sum / n;
       double var = 0;
       for (const auto& p : list) var += (p.score - mean) * (p.score - mean);
-      const double sd = std::sqrt(var / n);
       offset = mean;
-      scale = sd > 0 ? 1.0 / sd : 0.0;
+      scale = 1.0 / std::sqrt(var / n);
       absent = (lo - mean) * scale;
     }
   }
@@ -51,7 +53,7 @@ struct Normaliser {
     if (method == FusionMethod::kReciprocalRank) {
       return 1.0 / (rrf_k + static_cast<double>(rank));
     }
-    return (score - offset) * scale;
+    return (score - offset) * scale + constant;
   }
 };
 

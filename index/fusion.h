@@ -22,17 +22,25 @@ enum class FusionMethod {
   // the list's scores); a passage absent from a list gets that list's lowest
   // z-score.
   kZScore,
+  // For both score methods, a list whose scores are all equal (e.g. a single
+  // hit) gives its passages 1 when that score is positive, else 0: a lone
+  // BM25 hit counts fully, while the dense list of a query vector that is all
+  // zeros (no known word) carries no information.
 };
 
+// The defaults are the best measured on the French dev sets with BM25 and the
+// LSA embedder (tests/bench/hybrid_eval_bench.cc): min-max with the dense list
+// at half weight beat RRF (k=60, 1:1) by 0.8 to 1 point of Recall@5 and 2 to 3
+// points of MRR@10.
 struct FusionOptions {
-  // Default: kReciprocalRank.
-  FusionMethod method = FusionMethod::kReciprocalRank;
+  // Default: kMinMaxScore.
+  FusionMethod method = FusionMethod::kMinMaxScore;
   // RRF rank offset. Default: 60 (the value of Cormack et al., 2009).
   double rrf_k = 60.0;
   // Weight of the lexical (first) list. Default: 1.
   double lexical_weight = 1.0;
-  // Weight of the dense (second) list. Default: 1.
-  double dense_weight = 1.0;
+  // Weight of the dense (second) list. Default: 0.5.
+  double dense_weight = 0.5;
   // Keep at most this many fused hits; 0 keeps all. Default: 0.
   size_t limit = 0;
 };

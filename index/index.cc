@@ -9,7 +9,9 @@
 
 #include "absl/strings/str_cat.h"
 #include "index/bm25.h"
+#include "index/audit_log.h"
 #include "index/codec.h"
+#include "index/rocks_status.h"
 #include "index/status_macros.h"
 #include "index/text_analysis.h"
 #include "index/vector_index.h"
@@ -41,19 +43,9 @@ const std::vector<std::string>& FamilyNames() {
                                                  "tombstones",
                                                  "postings",
                                                  "termstats",
-                                                 "lengths"};
+                                                 "lengths",
+                                                 "audit"};
   return names;
-}
-
-absl::Status FromRocks(const rocksdb::Status& s, const std::string& what) {
-  if (s.ok()) return absl::OkStatus();
-  if (s.IsNotFound()) return absl::NotFoundError(absl::StrCat(what, ": ", s.ToString()));
-  if (s.IsCorruption()) return absl::DataLossError(absl::StrCat(what, ": ", s.ToString()));
-  if (s.IsIOError() && s.ToString().find("lock") != std::string::npos) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        what, ": ", s.ToString(), " (is another greffier process using this data directory?)"));
-  }
-  return absl::InternalError(absl::StrCat(what, ": ", s.ToString()));
 }
 
 std::string EncodeU64(uint64_t v) { return EncodeId(v); }
@@ -65,6 +57,17 @@ int64_t NowMs() {
 }
 
 }  // namespace
+
+absl::Status FromRocks(const rocksdb::Status& s, const std::string& what) {
+  if (s.ok()) return absl::OkStatus();
+  if (s.IsNotFound()) return absl::NotFoundError(absl::StrCat(what, ": ", s.ToString()));
+  if (s.IsCorruption()) return absl::DataLossError(absl::StrCat(what, ": ", s.ToString()));
+  if (s.IsIOError() && s.ToString().find("lock") != std::string::npos) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        what, ": ", s.ToString(), " (is another greffier process using this data directory?)"));
+  }
+  return absl::InternalError(absl::StrCat(what, ": ", s.ToString()));
+}
 
 // BM25 postings read from RocksDB; lengths and counts come from the in-memory catalog.
 // Callers hold the index's lock in shared mode.
@@ -115,6 +118,7 @@ Index::Index(const IndexOptions& options) : options_(options) {}
 
 Index::~Index() {
   if (db_ == nullptr) return;
+  audit_log_.reset();
   {
     std::unique_lock lock(mu_);
     if (changes_since_snapshot_ > 0 && vectors_index_ != nullptr) {
@@ -171,6 +175,7 @@ absl::Status Index::OpenDb() {
   postings_ = handles_[8];
   termstats_ = handles_[9];
   lengths_ = handles_[10];
+  GREFFIER_ASSIGN_OR_RETURN(audit_log_, AuditLog::Open(db_.get(), handles_[11]));
   postings_source_ = std::make_unique<RocksPostings>(this);
   return absl::OkStatus();
 }

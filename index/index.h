@@ -23,6 +23,7 @@ class WriteBatch;
 namespace greffier::index {
 
 class VectorIndex;
+class AuditLog;
 class FrenchAnalyzer;
 class RocksPostings;
 
@@ -107,6 +108,8 @@ class Index {
   // Writes the FAISS snapshot now.
   absl::Status Snapshot();
   IndexStats Stats() const;
+  // The hash-chained audit log stored with the index.
+  AuditLog& audit() const { return *audit_log_; }
   const std::string& path() const { return options_.path; }
 
  private:
@@ -154,6 +157,7 @@ class Index {
   // Used by writers only (under mu_ exclusively); queries make their own.
   std::unique_ptr<FrenchAnalyzer> write_analyzer_;
   std::unique_ptr<RocksPostings> postings_source_;
+  std::unique_ptr<AuditLog> audit_log_;
 
   mutable std::shared_mutex mu_;  // guards everything below and the FAISS index
   std::unique_ptr<VectorIndex> vectors_index_;

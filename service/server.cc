@@ -16,11 +16,15 @@
 #include "grpcpp/security/server_credentials.h"
 #include "grpcpp/server.h"
 #include "grpcpp/server_builder.h"
+#include "index/audit_log.h"
 #include "index/index.h"
+#include "index/retriever.h"
 #include "index/status_macros.h"
 #include "ingest/ingester.h"
+#include "service/ask_pipeline.h"
 #include "service/auth.h"
 #include "service/convert.h"
+#include "service/json_writer.h"
 
 namespace greffier::service {
 namespace {
@@ -227,34 +231,56 @@ class Server::QueryImpl final : public v1::QueryService::Service {
     filter.caller_labels = caller->labels;
     absl::StatusOr<std::vector<float>> q = s_->embedder_->Embed(req->question(), true);
     if (!q.ok()) return ToGrpc(q.status());
-    absl::StatusOr<std::vector<index::Index::Hit>> hits =
-        s_->index_->SearchDense(*q, static_cast<size_t>(k), filter);
+    index::Retriever retriever(s_->index_.get(), s_->ask_->options().retriever);
+    absl::StatusOr<std::vector<index::RetrievedPassage>> hits =
+        retriever.Retrieve(req->question(), *q, static_cast<size_t>(k), filter);
     if (!hits.ok()) return ToGrpc(hits.status());
-    std::map<uint64_t, index::DocumentRecord> docs;
+    JsonWriter j;
+    j.BeginObject().Int("k", k).BeginArray("passages");
     int rank = 0;
     for (const auto& hit : *hits) {
-      absl::StatusOr<index::PassageRecord> p = s_->index_->GetPassage(hit.passage_id);
-      if (!p.ok()) continue;  // deleted between search and read
-      auto d = docs.find(p->document_id);
-      if (d == docs.end()) {
-        absl::StatusOr<index::DocumentRecord> doc = s_->index_->GetDocument(p->document_id);
-        if (!doc.ok()) continue;
-        d = docs.emplace(p->document_id, std::move(*doc)).first;
-      }
       v1::ScoredPassage* sp = resp->add_passages();
-      ToProto(*p, d->second, sp->mutable_passage());
+      ToProto(hit.passage, hit.document, sp->mutable_passage());
       sp->set_score(hit.score);
-      sp->set_dense_score(hit.score);
+      sp->set_lexical_score(hit.lexical_score);
+      sp->set_dense_score(hit.dense_score);
       sp->set_rank(++rank);
+      j.BeginObject()
+          .Uint("passage_id", hit.passage.id)
+          .Uint("document_id", hit.document.id)
+          .String("document_hash", hit.document.content_hash)
+          .Double("score", hit.score)
+          .EndObject();
     }
+    j.EndArray().EndObject();
+    index::AuditRecord record;
+    record.caller = caller->identity;
+    record.kind = "retrieve";
+    record.question = req->question();
+    record.body_json = j.str();
+    absl::StatusOr<index::AuditRecord> stored = s_->index_->audit().Append(std::move(record));
+    if (!stored.ok()) return ToGrpc(stored.status());
+    resp->set_audit_record_id(stored->id);
     return grpc::Status::OK;
   }
 
-  grpc::Status Ask(grpc::ServerContext*, const v1::AskRequest*,
-                   grpc::ServerWriter<v1::AskEvent>*) override {
-    return grpc::Status(grpc::StatusCode::UNIMPLEMENTED,
-                        "Ask (cited answers) is not implemented yet in this version; use "
-                        "Retrieve to get the passages");
+  grpc::Status Ask(grpc::ServerContext* ctx, const v1::AskRequest* req,
+                   grpc::ServerWriter<v1::AskEvent>* writer) override {
+    absl::StatusOr<Caller> caller = s_->auth_->Identify(*ctx);
+    if (!caller.ok()) return ToGrpc(caller.status());
+    std::atomic<bool> cancelled{false};
+    absl::StatusOr<v1::FinalAnswer> final = s_->ask_->Ask(
+        *req, *caller,
+        [&](const v1::AskEvent& event) {
+          if (ctx->IsCancelled()) {
+            cancelled = true;
+            return false;
+          }
+          return writer->Write(event);
+        },
+        &cancelled);
+    if (!final.ok()) return ToGrpc(final.status());
+    return grpc::Status::OK;
   }
 
  private:
@@ -305,6 +331,21 @@ class Server::DocumentsImpl final : public v1::DocumentService::Service {
     if (!doc.ok()) return ToGrpc(doc.status());
     absl::StatusOr<size_t> n = s_->index_->DeleteDocument(req->document_id());
     if (!n.ok()) return ToGrpc(n.status());
+    // The deletion is itself audited; earlier records about the document stay as they are.
+    index::AuditRecord record;
+    record.caller = caller->identity;
+    record.kind = "delete";
+    record.body_json = JsonWriter()
+                           .BeginObject()
+                           .Uint("document_id", doc->id)
+                           .String("title", doc->title)
+                           .String("source_path", doc->source_path)
+                           .String("content_hash", doc->content_hash)
+                           .Uint("passages_deleted", *n)
+                           .EndObject()
+                           .str();
+    absl::StatusOr<index::AuditRecord> stored = s_->index_->audit().Append(std::move(record));
+    if (!stored.ok()) return ToGrpc(stored.status());
     resp->set_passages_deleted(static_cast<int32_t>(*n));
     return grpc::Status::OK;
   }
@@ -349,26 +390,77 @@ class Server::DocumentsImpl final : public v1::DocumentService::Service {
   Server* s_;
 };
 
+static void ToProto(const index::AuditRecord& r, v1::AuditRecord* out) {
+  out->set_record_id(r.id);
+  out->set_time_unix_ms(r.time_ms);
+  out->set_caller(r.caller);
+  out->set_kind(r.kind);
+  out->set_question(r.question);
+  out->set_body_json(r.body_json);
+  out->set_previous_hash(r.previous_hash);
+  out->set_hash(r.hash);
+}
+
+// Auditors (admin callers) see every record; other callers see only their own, which by
+// construction hold only passages they were allowed to see.
 class Server::AuditImpl final : public v1::AuditService::Service {
  public:
-  grpc::Status GetAuditRecord(grpc::ServerContext*, const v1::GetAuditRecordRequest*,
-                              v1::AuditRecord*) override {
-    return Unimplemented();
+  explicit AuditImpl(Server* s) : s_(s) {}
+
+  grpc::Status GetAuditRecord(grpc::ServerContext* ctx, const v1::GetAuditRecordRequest* req,
+                              v1::AuditRecord* resp) override {
+    absl::StatusOr<Caller> caller = s_->auth_->Identify(*ctx);
+    if (!caller.ok()) return ToGrpc(caller.status());
+    absl::StatusOr<index::AuditRecord> r = s_->index_->audit().Get(req->record_id());
+    if (!r.ok()) return ToGrpc(r.status());
+    if (!caller->admin && r->caller != caller->identity) {
+      return grpc::Status(grpc::StatusCode::NOT_FOUND,
+                          absl::StrCat("audit record ", req->record_id(), " does not exist"));
+    }
+    ToProto(*r, resp);
+    return grpc::Status::OK;
   }
-  grpc::Status ListAuditRecords(grpc::ServerContext*, const v1::ListAuditRecordsRequest*,
-                                v1::ListAuditRecordsResponse*) override {
-    return Unimplemented();
+
+  grpc::Status ListAuditRecords(grpc::ServerContext* ctx, const v1::ListAuditRecordsRequest* req,
+                                v1::ListAuditRecordsResponse* resp) override {
+    absl::StatusOr<Caller> caller = s_->auth_->Identify(*ctx);
+    if (!caller.ok()) return ToGrpc(caller.status());
+    absl::StatusOr<int> size = PageSize(req->page_size());
+    if (!size.ok()) return ToGrpc(size.status());
+    absl::StatusOr<uint64_t> after = ParsePageToken(req->page_token());
+    if (!after.ok()) return ToGrpc(after.status());
+    std::string who = caller->admin ? req->caller() : caller->identity;
+    absl::StatusOr<std::vector<index::AuditRecord>> records =
+        s_->index_->audit().List(*after, static_cast<size_t>(*size) + 1, who);
+    if (!records.ok()) return ToGrpc(records.status());
+    for (size_t i = 0; i < records->size() && i < static_cast<size_t>(*size); ++i) {
+      ToProto((*records)[i], resp->add_records());
+    }
+    if (records->size() > static_cast<size_t>(*size)) {
+      resp->set_next_page_token(absl::StrCat((*records)[*size - 1].id));
+    }
+    return grpc::Status::OK;
   }
-  grpc::Status VerifyAuditChain(grpc::ServerContext*, const v1::VerifyAuditChainRequest*,
-                                v1::VerifyAuditChainResponse*) override {
-    return Unimplemented();
+
+  grpc::Status VerifyAuditChain(grpc::ServerContext* ctx, const v1::VerifyAuditChainRequest*,
+                                v1::VerifyAuditChainResponse* resp) override {
+    absl::StatusOr<Caller> caller = s_->auth_->Identify(*ctx);
+    if (!caller.ok()) return ToGrpc(caller.status());
+    if (!caller->admin) {
+      return grpc::Status(grpc::StatusCode::PERMISSION_DENIED,
+                          "verifying the whole audit chain needs an admin (auditor) caller");
+    }
+    absl::StatusOr<index::AuditVerification> v = s_->index_->audit().Verify();
+    if (!v.ok()) return ToGrpc(v.status());
+    resp->set_ok(v->ok);
+    resp->set_records_checked(v->records_checked);
+    resp->set_first_broken_record(v->first_broken);
+    resp->set_reason(v->reason);
+    return grpc::Status::OK;
   }
 
  private:
-  static grpc::Status Unimplemented() {
-    return grpc::Status(grpc::StatusCode::UNIMPLEMENTED,
-                        "the audit log is not implemented yet in this version");
-  }
+  Server* s_;
 };
 
 absl::StatusOr<std::unique_ptr<Server>> Server::Open(const ServerOptions& options) {
@@ -387,11 +479,15 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Open(const ServerOptions& option
   ingest_options.embedder = s->embedder_.get();
   ingest_options.max_file_bytes = options.max_document_bytes;
   GREFFIER_ASSIGN_OR_RETURN(s->ingester_, ingest::Ingester::Open(ingest_options));
+  AskPipelineOptions ask_options;
+  if (options.min_evidence >= 0) ask_options.min_evidence = options.min_evidence;
+  s->ask_ = std::make_unique<AskPipeline>(s->index_.get(), s->embedder_.get(),
+                                          s->model_.get(), ask_options);
 
   s->ingest_service_ = std::make_unique<IngestImpl>(s.get());
   s->query_service_ = std::make_unique<QueryImpl>(s.get());
   s->documents_service_ = std::make_unique<DocumentsImpl>(s.get());
-  s->audit_service_ = std::make_unique<AuditImpl>();
+  s->audit_service_ = std::make_unique<AuditImpl>(s.get());
 
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();

@@ -11,6 +11,7 @@ class Server;
 }
 
 namespace greffier::generate {
+class ChatModel;
 class Embedder;
 }
 namespace greffier::index {
@@ -22,6 +23,7 @@ class Ingester;
 
 namespace greffier::service {
 
+class AskPipeline;
 class Authenticator;
 
 struct ServerOptions {
@@ -37,6 +39,9 @@ struct ServerOptions {
   uint64_t max_document_bytes = 512ull << 20;
   // FAISS index under the id map. Default: "Flat".
   std::string faiss_factory = "Flat";
+  // Refusal threshold on retrieval evidence; negative keeps the pipeline's default.
+  // Default: -1.
+  double min_evidence = -1;
 };
 
 // The greffier gRPC server: ingest, query, documents, audit, health and reflection.
@@ -62,6 +67,8 @@ class Server {
   std::unique_ptr<index::Index> index_;
   std::unique_ptr<ingest::Ingester> ingester_;
   std::unique_ptr<Authenticator> auth_;
+  std::unique_ptr<generate::ChatModel> model_;
+  std::unique_ptr<AskPipeline> ask_;
   std::unique_ptr<IngestImpl> ingest_service_;
   std::unique_ptr<QueryImpl> query_service_;
   std::unique_ptr<DocumentsImpl> documents_service_;

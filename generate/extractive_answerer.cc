@@ -1,0 +1,118 @@
+#include "generate/extractive_answerer.h"
+
+#include <algorithm>
+#include <cmath>
+#include <map>
+#include <set>
+
+#include "absl/strings/str_cat.h"
+#include "generate/answer_text.h"
+
+namespace greffier::generate {
+namespace {
+
+struct Candidate {
+  int passage_index;
+  Sentence sentence;
+  double score;
+};
+
+bool AsksForNumber(const std::string& question) {
+  static const std::set<std::string> kCues = {"combien", "quand", "prix",   "montant", "date",
+                                              "annee",   "age",   "duree",  "nombre",  "delai",
+                                              "how",     "many",  "much",   "when",    "year",
+                                              "tarif",   "cout",  "taux",   "heure",   "jour"};
+  for (const auto& w : ContentTerms(question)) {
+    if (kCues.count(w)) return true;
+  }
+  for (const char* cue : {"combien", "quand", "quel", "when", "how many", "how much"}) {
+    if (question.find(cue) != std::string::npos) return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+ExtractiveAnswer AnswerExtractively(const std::string& question,
+                                    const std::vector<ShownPassage>& passages,
+                                    const ExtractiveOptions& options) {
+  ExtractiveAnswer answer;
+  std::vector<std::string> q_terms = ContentTerms(question);
+  std::sort(q_terms.begin(), q_terms.end());
+  q_terms.erase(std::unique(q_terms.begin(), q_terms.end()), q_terms.end());
+  if (q_terms.empty() || passages.empty()) return answer;
+
+  std::vector<Candidate> candidates;
+  std::map<std::string, int> sentence_df;
+  for (size_t p = 0; p < passages.size(); ++p) {
+    for (Sentence& s : SplitSentences(passages[p].text)) {
+      if (s.text.size() > options.max_sentence_bytes) continue;
+      if (LooksLikeInstruction(s.text)) continue;  // data, never an answer
+      std::vector<std::string> terms = ContentTerms(s.text);
+      std::set<std::string> unique(terms.begin(), terms.end());
+      for (const auto& t : unique) ++sentence_df[t];
+      candidates.push_back({static_cast<int>(p), std::move(s), 0});
+    }
+  }
+  // Local idf: a question term found in few of the shown sentences is the one that matters.
+  const double n = static_cast<double>(std::max<size_t>(1, candidates.size()));
+  std::map<std::string, double> idf;
+  double total = 0;
+  for (const auto& t : q_terms) {
+    auto it = sentence_df.find(t);
+    double df = it == sentence_df.end() ? 0 : it->second;
+    idf[t] = std::log(1.0 + (n + 1) / (df + 0.5));
+    total += idf[t];
+  }
+  const bool wants_number = AsksForNumber(question);
+  for (Candidate& c : candidates) {
+    std::vector<std::string> terms = ContentTerms(c.sentence.text);
+    std::set<std::string> unique(terms.begin(), terms.end());
+    double covered = 0;
+    for (const auto& t : q_terms) {
+      if (unique.count(t)) covered += idf[t];
+    }
+    double score = covered / total;
+    // Passage rank from retrieval is evidence too; a mild prior keeps ties stable.
+    score += 0.08 / (1.0 + c.passage_index);
+    if (wants_number && !NumbersIn(c.sentence.text).empty()) score += 0.1;
+    if (terms.size() < 3) score *= 0.5;  // headings and fragments
+    c.score = score;
+  }
+  std::stable_sort(candidates.begin(), candidates.end(),
+                   [](const Candidate& a, const Candidate& b) { return a.score > b.score; });
+  if (candidates.empty() || candidates[0].score <= 0.08) return answer;
+
+  const double best = candidates[0].score;
+  std::set<std::string> seen;
+  for (const Candidate& c : candidates) {
+    if (answer.sentences.size() >= options.max_sentences) break;
+    if (c.score < best * options.keep_ratio) break;
+    if (!seen.insert(c.sentence.text).second) continue;  // the same sentence in two passages
+    const ShownPassage& p = passages[c.passage_index];
+    AnswerSentence s;
+    s.text = c.sentence.text;
+    s.cited = {p.number};
+    s.source_passage = p.number;
+    s.source_begin = c.sentence.begin;
+    s.source_end = c.sentence.end;
+    s.score = c.score;
+    answer.sentences.push_back(std::move(s));
+  }
+  // "... interdit [1]. Le tarif ... [2]." : markers sit before the sentence's full stop.
+  for (const auto& s : answer.sentences) {
+    if (!answer.text.empty()) answer.text += " ";
+    std::string body = s.text;
+    char end = '.';
+    if (!body.empty() && (body.back() == '.' || body.back() == ';' || body.back() == ':')) {
+      body.pop_back();
+    } else if (!body.empty() && (body.back() == '?' || body.back() == '!')) {
+      end = body.back();
+      body.pop_back();
+    }
+    absl::StrAppend(&answer.text, body, " [", s.cited[0], "]", std::string(1, end));
+  }
+  return answer;
+}
+
+}  // namespace greffier::generate

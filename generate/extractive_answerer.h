@@ -1,0 +1,51 @@
+#ifndef GREFFIER_GENERATE_EXTRACTIVE_ANSWERER_H_
+#define GREFFIER_GENERATE_EXTRACTIVE_ANSWERER_H_
+
+#include <string>
+#include <vector>
+
+namespace greffier::generate {
+
+// A passage as shown to an answerer: the number it is cited by ([1], [2] ...) and its text.
+struct ShownPassage {
+  int number = 0;
+  std::string title;
+  std::string text;
+};
+
+// One sentence of an answer and the passages it cites.
+struct AnswerSentence {
+  std::string text;  // without the citation markers
+  std::vector<int> cited;
+  // Where it comes from, for extractive answers: passage number and byte span in its text.
+  int source_passage = 0;
+  size_t source_begin = 0;
+  size_t source_end = 0;
+  double score = 0;
+};
+
+struct ExtractiveOptions {
+  // Sentences in an answer. Default: 3.
+  size_t max_sentences = 3;
+  // A further sentence is kept only if it scores at least this share of the best one.
+  // Default: 0.6.
+  double keep_ratio = 0.6;
+  // Sentences longer than this many bytes are not used whole. Default: 600.
+  size_t max_sentence_bytes = 600;
+};
+
+struct ExtractiveAnswer {
+  std::string text;  // sentences followed by their [n] markers
+  std::vector<AnswerSentence> sentences;
+};
+
+// The built-in answerer used without a model file: picks the passages' sentences that share
+// the most (idf-weighted) content terms with the question, preferring better-ranked passages,
+// and cites each. Deterministic for the same inputs. Thread-safe (stateless).
+ExtractiveAnswer AnswerExtractively(const std::string& question,
+                                    const std::vector<ShownPassage>& passages,
+                                    const ExtractiveOptions& options = {});
+
+}  // namespace greffier::generate
+
+#endif  // GREFFIER_GENERATE_EXTRACTIVE_ANSWERER_H_

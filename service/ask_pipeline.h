@@ -1,0 +1,72 @@
+#ifndef GREFFIER_SERVICE_ASK_PIPELINE_H_
+#define GREFFIER_SERVICE_ASK_PIPELINE_H_
+
+#include <atomic>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "generate/chat_model.h"
+#include "generate/embedder.h"
+#include "greffier/v1/query.pb.h"
+#include "index/index.h"
+#include "index/retriever.h"
+#include "service/auth.h"
+
+namespace greffier::service {
+
+struct AskPipelineOptions {
+  // Passages retrieved when the request says 0. Default: 6.
+  int default_k = 6;
+  // Refuse when the best passage covers less than this share of the question's idf
+  // weight. Default: 0.3 (chosen on the PIAF dev set: see the issue note).
+  double min_evidence = 0.3;
+  // Drop answer sentences whose citations do not support them. Default: true.
+  bool drop_unsupported = true;
+  // Retrieval settings (fusion, per-document cap).
+  index::RetrieverOptions retriever;
+  // Default sampling for the model path.
+  generate::SamplingParams sampling;
+};
+
+// Question -> retrieval (caller's filters and labels) -> passages event -> answer (model, or
+// the built-in extractive answerer) streamed as deltas -> citation verification ->
+// audit record (synced) -> final event. Thread-safe.
+class AskPipeline {
+ public:
+  // `model` may be null: answers are then extractive. Pointers are not owned.
+  AskPipeline(index::Index* index, const generate::Embedder* embedder,
+              const generate::ChatModel* model, const AskPipelineOptions& options);
+
+  // Runs one question; `emit` sends an event to the client and returns false when the
+  // client has gone (the pipeline then stops early, still auditing what was shown).
+  // Returns the final event as sent.
+  absl::StatusOr<v1::FinalAnswer> Ask(const v1::AskRequest& request, const Caller& caller,
+                                      const std::function<bool(const v1::AskEvent&)>& emit,
+                                      const std::atomic<bool>* cancelled) const;
+
+  // Runs a recorded question again without auditing or streaming and returns the answer
+  // text, for `greffier audit replay`.
+  absl::StatusOr<std::string> Replay(const v1::AskRequest& request,
+                                     const std::vector<std::string>& caller_labels) const;
+
+  const AskPipelineOptions& options() const { return options_; }
+
+ private:
+  struct Run;
+  absl::Status Answer(Run& run, const std::function<bool(const v1::AskEvent&)>& emit,
+                      const std::atomic<bool>* cancelled) const;
+
+  index::Index* index_;
+  const generate::Embedder* embedder_;
+  const generate::ChatModel* model_;
+  AskPipelineOptions options_;
+};
+
+// The refusal sentence in the question's language ("fr" or "en").
+std::string RefusalText(const std::string& language);
+
+}  // namespace greffier::service
+
+#endif  // GREFFIER_SERVICE_ASK_PIPELINE_H_
