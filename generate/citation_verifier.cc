@@ -121,8 +121,12 @@ VerifiedAnswer VerifyCitations(const std::string& answer, const std::vector<Show
               }
             }
           }
-          // Prefer the shortest window that reaches the best support.
-          if (support > c.support + 1e-9) {
+          // The best support wins; among equals, the shortest span (then the earliest).
+          const size_t span = ps[b].end - ps[a].begin;
+          const bool better = support > c.support + 1e-9 ||
+                              (support > c.support - 1e-9 && c.support_passage == n &&
+                               span < c.support_end - c.support_begin);
+          if (better) {
             c.support = support;
             c.support_passage = n;
             c.support_begin = ps[a].begin;

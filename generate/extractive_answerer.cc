@@ -1,12 +1,14 @@
 #include "generate/extractive_answerer.h"
 
 #include <algorithm>
+#include <cctype>
 #include <cmath>
 #include <map>
 #include <set>
 
 #include "absl/strings/str_cat.h"
 #include "generate/answer_text.h"
+#include "generate/hashing_embedder.h"
 
 namespace greffier::generate {
 namespace {
@@ -27,6 +29,45 @@ bool AsksForNumber(const std::string& question) {
   }
   for (const char* cue : {"combien", "quand", "quel", "when", "how many", "how much"}) {
     if (question.find(cue) != std::string::npos) return true;
+  }
+  return false;
+}
+
+enum class AnswerKind { kOther, kPerson, kTime, kPlace };
+
+AnswerKind KindOf(const std::string& question) {
+  std::vector<std::string> words = FoldWords(question);
+  for (const auto& w : words) {
+    if (w == "qui" || w == "who") return AnswerKind::kPerson;
+    if (w == "quand" || w == "when" || w == "annee" || w == "date" || w == "siecle") {
+      return AnswerKind::kTime;
+    }
+    if (w == "ou" || w == "where") return AnswerKind::kPlace;
+  }
+  return AnswerKind::kOther;
+}
+
+// Whether a sentence holds the kind of thing the question asks for.
+bool Fits(AnswerKind kind, const std::string& sentence) {
+  switch (kind) {
+    case AnswerKind::kTime:
+      for (const auto& n : NumbersIn(sentence)) {
+        if (n.size() == 4 || n.size() == 3) return true;  // years
+      }
+      return false;
+    case AnswerKind::kPerson:
+    case AnswerKind::kPlace: {
+      // A capitalised word that does not start the sentence.
+      for (size_t i = 2; i + 1 < sentence.size(); ++i) {
+        if (sentence[i - 1] == ' ' && sentence[i - 2] != '.' &&
+            std::isupper(static_cast<unsigned char>(sentence[i]))) {
+          return true;
+        }
+      }
+      return false;
+    }
+    case AnswerKind::kOther:
+      break;
   }
   return false;
 }
@@ -65,29 +106,51 @@ ExtractiveAnswer AnswerExtractively(const std::string& question,
     total += idf[t];
   }
   const bool wants_number = AsksForNumber(question);
-  for (Candidate& c : candidates) {
-    std::vector<std::string> terms = ContentTerms(c.sentence.text);
+
+  const AnswerKind kind = KindOf(question);
+  std::vector<double> coverage(candidates.size(), 0.0);
+  for (size_t i = 0; i < candidates.size(); ++i) {
+    std::vector<std::string> terms = ContentTerms(candidates[i].sentence.text);
     std::set<std::string> unique(terms.begin(), terms.end());
     double covered = 0;
     for (const auto& t : q_terms) {
       if (unique.count(t)) covered += idf[t];
     }
-    double score = covered / total;
+    coverage[i] = covered / total;
+  }
+  for (size_t i = 0; i < candidates.size(); ++i) {
+    Candidate& c = candidates[i];
+    std::vector<std::string> terms = ContentTerms(c.sentence.text);
+    // A question often paraphrases the sentence next to the one holding the answer.
+    double neighbour = 0;
+    if (i > 0 && candidates[i - 1].passage_index == c.passage_index) {
+      neighbour = std::max(neighbour, coverage[i - 1]);
+    }
+    if (i + 1 < candidates.size() && candidates[i + 1].passage_index == c.passage_index) {
+      neighbour = std::max(neighbour, coverage[i + 1]);
+    }
+    if (coverage[i] <= 0 && neighbour <= 0) {
+      c.score = 0;  // nothing of the question here: priors alone never make an answer
+      continue;
+    }
+    double score = coverage[i] + options.neighbour_weight * neighbour;
+
+    if (Fits(kind, c.sentence.text)) score += 0.05;
     // Passage rank from retrieval is evidence too; a mild prior keeps ties stable.
-    score += 0.08 / (1.0 + c.passage_index);
+    score += options.rank_prior / (1.0 + c.passage_index);
     if (wants_number && !NumbersIn(c.sentence.text).empty()) score += 0.1;
     if (terms.size() < 3) score *= 0.5;  // headings and fragments
     c.score = score;
   }
   std::stable_sort(candidates.begin(), candidates.end(),
                    [](const Candidate& a, const Candidate& b) { return a.score > b.score; });
-  if (candidates.empty() || candidates[0].score <= 0.08) return answer;
+  if (candidates.empty() || candidates[0].score <= 0) return answer;
 
   const double best = candidates[0].score;
   std::set<std::string> seen;
   for (const Candidate& c : candidates) {
     if (answer.sentences.size() >= options.max_sentences) break;
-    if (c.score < best * options.keep_ratio) break;
+    if (c.score <= 0 || c.score < best * options.keep_ratio) break;
     if (!seen.insert(c.sentence.text).second) continue;  // the same sentence in two passages
     const ShownPassage& p = passages[c.passage_index];
     AnswerSentence s;

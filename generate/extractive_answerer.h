@@ -28,10 +28,17 @@ struct ExtractiveOptions {
   // Sentences in an answer. Default: 3.
   size_t max_sentences = 3;
   // A further sentence is kept only if it scores at least this share of the best one.
-  // Default: 0.6.
-  double keep_ratio = 0.6;
+  // Default: 0.3.
+  double keep_ratio = 0.3;
   // Sentences longer than this many bytes are not used whole. Default: 600.
   size_t max_sentence_bytes = 600;
+  // Weight of the better neighbour sentence's match: questions often paraphrase the
+  // sentence next to the answer. Default: 0.3.
+  double neighbour_weight = 0.3;
+  // Bonus of the first passage's sentences, divided by 1 + the passage's rank: retrieval
+  // already weighed the whole passage. Default: 0.08.
+  double rank_prior = 0.4;
+
 };
 
 struct ExtractiveAnswer {

@@ -30,6 +30,7 @@ constexpr char kMutationSeqKey[] = "mutation_seq";
 constexpr char kEmbedderKey[] = "embedder_id";
 constexpr char kDimensionKey[] = "embedder_dimension";
 constexpr char kAnalyzerKey[] = "analyzer_id";
+constexpr char kReembedKey[] = "reembed_in_progress";
 constexpr char kSnapshotFile[] = "vectors.faiss";
 
 const std::vector<std::string>& FamilyNames() {
@@ -119,7 +120,7 @@ Index::Index(const IndexOptions& options) : options_(options) {}
 Index::~Index() {
   if (db_ == nullptr) return;
   audit_log_.reset();
-  {
+  if (!options_.read_only) {
     std::unique_lock lock(mu_);
     if (changes_since_snapshot_ > 0 && vectors_index_ != nullptr) {
       absl::Status s = SnapshotLocked();
@@ -133,7 +134,7 @@ Index::~Index() {
 
 absl::StatusOr<std::unique_ptr<Index>> Index::Open(const IndexOptions& options) {
   if (options.path.empty()) return absl::InvalidArgumentError("index: data path is required");
-  if (options.dimension <= 0 || options.embedder_id.empty()) {
+  if (!options.any_embedder && (options.dimension <= 0 || options.embedder_id.empty())) {
     return absl::InvalidArgumentError("index: embedder identity and dimension are required");
   }
   std::unique_ptr<Index> index(new Index(options));
@@ -162,8 +163,17 @@ absl::Status Index::OpenDb() {
   }
   rocksdb::DB* raw = nullptr;
   std::string db_path = (std::filesystem::path(options_.path) / "db").string();
-  GREFFIER_RETURN_IF_ERROR(FromRocks(
-      rocksdb::DB::Open(db_options, db_path, families, &handles_, &raw), "open " + db_path));
+  if (options_.read_only) {
+    if (!std::filesystem::exists(db_path)) {
+      return absl::NotFoundError(absl::StrCat("no greffier data in ", options_.path));
+    }
+    GREFFIER_RETURN_IF_ERROR(
+        FromRocks(rocksdb::DB::OpenForReadOnly(db_options, db_path, families, &handles_, &raw),
+                  "open " + db_path + " read-only"));
+  } else {
+    GREFFIER_RETURN_IF_ERROR(FromRocks(
+        rocksdb::DB::Open(db_options, db_path, families, &handles_, &raw), "open " + db_path));
+  }
   db_.reset(raw);
   meta_ = handles_[1];
   docs_ = handles_[2];
@@ -189,8 +199,21 @@ absl::StatusOr<uint64_t> Index::ReadCounter(const std::string& key) const {
 }
 
 absl::Status Index::CheckEmbedder() {
+  std::string pending;
+  if (db_->Get(rocksdb::ReadOptions(), meta_, kReembedKey, &pending).ok()) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "data directory ", options_.path, " has an interrupted re-embedding to '", pending,
+        "': run `greffier reembed` again to finish it"));
+  }
   std::string stored;
   rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), meta_, kEmbedderKey, &stored);
+  if (s.IsNotFound() && options_.read_only) {
+    return absl::NotFoundError(absl::StrCat("no greffier index in ", options_.path));
+  }
+  if (s.IsNotFound() && options_.any_embedder) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("data directory ", options_.path, " has no embedder yet"));
+  }
   if (s.IsNotFound()) {
     rocksdb::WriteBatch batch;
     batch.Put(meta_, kSchemaKey, EncodeU64(kSchemaVersion));
@@ -207,6 +230,12 @@ absl::Status Index::CheckEmbedder() {
         absl::StrCat("data directory ", options_.path, " has schema version ", schema,
                      "; this build reads version ", kSchemaVersion));
   }
+  if (options_.any_embedder) {
+    GREFFIER_ASSIGN_OR_RETURN(uint64_t dim, ReadCounter(kDimensionKey));
+    options_.embedder_id = stored;
+    options_.dimension = static_cast<int>(dim);
+    return absl::OkStatus();
+  }
   if (stored != options_.embedder_id) {
     return absl::FailedPreconditionError(absl::StrCat(
         "data directory ", options_.path, " was built with embedder '", stored,
@@ -220,13 +249,14 @@ absl::Status Index::CheckAnalyzer() {
   GREFFIER_ASSIGN_OR_RETURN(write_analyzer_, FrenchAnalyzer::Create());
   std::string stored;
   rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), meta_, kAnalyzerKey, &stored);
-  if (s.IsNotFound()) {
+  if (s.IsNotFound() && !options_.read_only) {
     rocksdb::WriteOptions wo;
     wo.sync = true;
     return FromRocks(db_->Put(wo, meta_, kAnalyzerKey, write_analyzer_->Identity()),
                      "record analyzer identity");
   }
   GREFFIER_RETURN_IF_ERROR(FromRocks(s, "read analyzer identity"));
+  if (options_.read_only) return absl::OkStatus();
   if (stored != write_analyzer_->Identity()) {
     return absl::FailedPreconditionError(absl::StrCat(
         "data directory ", options_.path, " was indexed with text analyzer '", stored,
@@ -581,7 +611,7 @@ absl::StatusOr<std::optional<uint64_t>> Index::FindBySource(const std::string& s
 }
 
 bool Index::Visible(const DocInfo& info, const SearchFilter& f) const {
-  for (const auto& label : info.labels) {
+  for (const auto& label : f.ignore_labels ? std::vector<std::string>() : info.labels) {
     if (std::find(f.caller_labels.begin(), f.caller_labels.end(), label) ==
         f.caller_labels.end()) {
       return false;
@@ -703,6 +733,55 @@ absl::Status Index::SnapshotLocked() {
 
 absl::Status Index::Snapshot() {
   std::unique_lock lock(mu_);
+  return SnapshotLocked();
+}
+
+absl::Status Index::Reembed(
+    const std::string& embedder_id, int dimension,
+    const std::function<absl::StatusOr<std::vector<float>>(const PassageRecord&,
+                                                            const DocumentRecord&)>& embed) {
+  if (options_.read_only) return absl::FailedPreconditionError("index opened read-only");
+  if (dimension <= 0) return absl::InvalidArgumentError("re-embed: dimension must be positive");
+  std::unique_lock lock(mu_);
+  rocksdb::WriteOptions sync;
+  sync.sync = true;
+  GREFFIER_RETURN_IF_ERROR(
+      FromRocks(db_->Put(sync, meta_, kReembedKey, embedder_id), "mark re-embedding"));
+  // The old snapshot holds the old vectors: it must not be loaded again.
+  std::error_code ec;
+  std::filesystem::remove(std::filesystem::path(options_.path) / kSnapshotFile, ec);
+  GREFFIER_ASSIGN_OR_RETURN(
+      std::unique_ptr<VectorIndex> fresh,
+      VectorIndex::Create({.dimension = dimension, .factory = options_.faiss_factory}));
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), docs_));
+  for (it->SeekToFirst(); it->Valid(); it->Next()) {
+    GREFFIER_ASSIGN_OR_RETURN(DocumentRecord doc, DecodeDocument(it->value().ToStringView()));
+    rocksdb::WriteBatch batch;
+    std::vector<uint64_t> ids;
+    std::vector<float> flat;
+    for (uint64_t pid : doc.passage_ids) {
+      GREFFIER_ASSIGN_OR_RETURN(PassageRecord p, GetPassage(pid));
+      GREFFIER_ASSIGN_OR_RETURN(std::vector<float> v, embed(p, doc));
+      if (v.size() != static_cast<size_t>(dimension)) {
+        return absl::InvalidArgumentError(absl::StrCat("re-embed: vector of dimension ",
+                                                       v.size(), ", expected ", dimension));
+      }
+      batch.Put(vectors_, EncodeId(pid), EncodeVector(v));
+      ids.push_back(pid);
+      flat.insert(flat.end(), v.begin(), v.end());
+    }
+    GREFFIER_RETURN_IF_ERROR(FromRocks(db_->Write(rocksdb::WriteOptions(), &batch), "re-embed"));
+    GREFFIER_RETURN_IF_ERROR(fresh->Add(ids, flat));
+  }
+  GREFFIER_RETURN_IF_ERROR(FromRocks(it->status(), "scan documents"));
+  rocksdb::WriteBatch done;
+  done.Put(meta_, kEmbedderKey, embedder_id);
+  done.Put(meta_, kDimensionKey, EncodeU64(static_cast<uint64_t>(dimension)));
+  done.Delete(meta_, kReembedKey);
+  GREFFIER_RETURN_IF_ERROR(FromRocks(db_->Write(sync, &done), "finish re-embedding"));
+  options_.embedder_id = embedder_id;
+  options_.dimension = dimension;
+  vectors_index_ = std::move(fresh);
   return SnapshotLocked();
 }
 

@@ -2,6 +2,7 @@
 #define GREFFIER_INDEX_INDEX_H_
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <shared_mutex>
@@ -39,6 +40,13 @@ struct IndexOptions {
   std::string faiss_factory = "Flat";
   // Passages added or deleted between two automatic FAISS snapshots. Default: 20000.
   uint64_t snapshot_every = 20000;
+  // Open without taking the directory's lock, for tools (audit export, evaluation) that run
+  // beside a live server: writes fail, and the view is the one at open time.
+  // Default: false.
+  bool read_only = false;
+  // Accept whatever embedder the directory was built with (its identity and dimension
+  // replace the two fields above); for tools that only read. Default: false.
+  bool any_embedder = false;
 };
 
 // Restricts retrieval; applied inside the search, never after it.
@@ -52,6 +60,9 @@ struct SearchFilter {
   // Labels the caller holds: a document is visible only when every label it requires is
   // among them.
   std::vector<std::string> caller_labels;
+  // Internal maintenance (re-embedding, evaluation) sees every document. Never set from a
+  // request. Default: false.
+  bool ignore_labels = false;
 };
 
 struct IndexStats {
@@ -107,6 +118,17 @@ class Index {
 
   // Writes the FAISS snapshot now.
   absl::Status Snapshot();
+
+  // Replaces every stored vector with `embed(passage, document)` and switches the index to
+  // the embedder `embedder_id` of dimension `dimension`, rebuilding FAISS. An interrupted
+  // run leaves the directory marked, and opening it asks for the command to be run again.
+  absl::Status Reembed(
+      const std::string& embedder_id, int dimension,
+      const std::function<absl::StatusOr<std::vector<float>>(const PassageRecord&,
+                                                              const DocumentRecord&)>& embed);
+  // Identity of the embedder the stored vectors come from.
+  const std::string& embedder_id() const { return options_.embedder_id; }
+  int dimension() const { return options_.dimension; }
   IndexStats Stats() const;
   // The hash-chained audit log stored with the index.
   AuditLog& audit() const { return *audit_log_; }

@@ -18,7 +18,7 @@ struct RetrieverOptions {
   size_t candidates = 50;
   // At most this many passages of one document in the results (0: no cap). Default: 3.
   size_t per_document_cap = 3;
-  // How the two rankings are fused. Default: reciprocal-rank fusion, k = 60.
+  // How the two rankings are fused. Default: FusionOptions() (min-max scores, dense x0.5).
   FusionOptions fusion;
   // Use the dense ranking at all (false: BM25 only). Default: true.
   bool use_dense = true;

@@ -164,7 +164,8 @@ absl::Status AskPipeline::Answer(Run& run, const std::function<bool(const v1::As
 
   if (model_ == nullptr) {
     run.final.set_answerer("extractive");
-    generate::ExtractiveAnswer a = generate::AnswerExtractively(req.question(), run.shown);
+    generate::ExtractiveAnswer a =
+        generate::AnswerExtractively(req.question(), run.shown, options_.extractive);
     run.raw_answer = a.text;
     run.prompt = absl::StrCat("extractive\n", req.question(), "\n", passages_part);
   } else {
@@ -196,7 +197,6 @@ absl::Status AskPipeline::Answer(Run& run, const std::function<bool(const v1::As
     if (!emit(delta)) return absl::CancelledError("client went away");
   }
   run.final.set_answer(answer);
-  std::vector<int> cited_numbers;
   for (const auto& s : run.verified.sentences) {
     v1::SentenceCheck* check = run.final.add_sentences();
     check->set_sentence(s.text);
@@ -204,9 +204,8 @@ absl::Status AskPipeline::Answer(Run& run, const std::function<bool(const v1::As
     check->set_supported(s.supported);
     check->set_support_score(static_cast<float>(s.support));
     if (!s.supported && options_.drop_unsupported) continue;
+    // One citation per sentence and passage: each carries the span supporting that sentence.
     for (int n : s.cited) {
-      if (std::find(cited_numbers.begin(), cited_numbers.end(), n) != cited_numbers.end()) continue;
-      cited_numbers.push_back(n);
       const index::RetrievedPassage& r = run.retrieved[n - 1];
       v1::Citation* c = run.final.add_citations();
       c->set_number(n);
@@ -325,14 +324,17 @@ absl::StatusOr<v1::FinalAnswer> AskPipeline::Ask(
            run.first_event == Clock::time_point() ? 0 : Ms(run.start, run.first_event));
   j.EndObject();
 
-  index::AuditRecord record;
-  record.caller = caller.identity;
-  record.kind = "ask";
-  record.question = request.question();
-  record.body_json = j.str();
-  GREFFIER_ASSIGN_OR_RETURN(index::AuditRecord stored, index_->audit().Append(std::move(record)));
+  if (options_.audit) {
+    index::AuditRecord record;
+    record.caller = caller.identity;
+    record.kind = "ask";
+    record.question = request.question();
+    record.body_json = j.str();
+    GREFFIER_ASSIGN_OR_RETURN(index::AuditRecord stored,
+                              index_->audit().Append(std::move(record)));
+    run.final.set_audit_record_id(stored.id);
+  }
   if (!answered.ok()) return answered;
-  run.final.set_audit_record_id(stored.id);
   v1::AskEvent final_event;
   *final_event.mutable_final() = run.final;
   emit(final_event);

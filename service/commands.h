@@ -10,6 +10,12 @@ int RunServeCommand(int argc, char** argv);
 int RunMakeSamplesCommand(int argc, char** argv);
 // `greffier client <ingest|retrieve|documents|passages|delete|health> ...`
 int RunClientCommand(int argc, char** argv);
+// `greffier reembed --data DIR [--embedder lsa|hashing]`
+int RunReembedCommand(int argc, char** argv);
+// `greffier audit verify|export|replay --data DIR ...`
+int RunAuditCommand(int argc, char** argv);
+// `greffier eval retrieval|answers ...`
+int RunEvalCommand(int argc, char** argv);
 
 }  // namespace greffier::service
 

@@ -16,6 +16,9 @@ const char kUsage[] =
     "  client COMMAND ...                                      talk to a running server\n"
     "                                                          (greffier client --help)\n"
     "  make-samples DIR                                        write the sample archive PDFs\n"
+    "  reembed --data DIR [--embedder lsa|hashing]             re-embed every passage\n"
+    "  audit verify|export|replay --data DIR ...               check and read the audit log\n"
+    "  eval retrieval|answers --corpus F --queries F --qrels F measure on a BEIR data set\n"
     "  version                                                 print the version\n";
 
 }  // namespace
@@ -29,6 +32,9 @@ int main(int argc, char** argv) {
   if (cmd == "serve") return greffier::service::RunServeCommand(argc, argv);
   if (cmd == "client") return greffier::service::RunClientCommand(argc, argv);
   if (cmd == "make-samples") return greffier::service::RunMakeSamplesCommand(argc, argv);
+  if (cmd == "reembed") return greffier::service::RunReembedCommand(argc, argv);
+  if (cmd == "audit") return greffier::service::RunAuditCommand(argc, argv);
+  if (cmd == "eval") return greffier::service::RunEvalCommand(argc, argv);
   if (cmd == "version" || cmd == "--version") {
     std::printf("greffier 0.1.0\n");
     return 0;

@@ -6,7 +6,6 @@
 #include <sstream>
 
 #include "absl/strings/str_cat.h"
-#include "generate/hashing_embedder.h"
 #include "greffier/v1/audit.grpc.pb.h"
 #include "greffier/v1/documents.grpc.pb.h"
 #include "greffier/v1/ingest.grpc.pb.h"
@@ -24,6 +23,7 @@
 #include "service/ask_pipeline.h"
 #include "service/auth.h"
 #include "service/convert.h"
+#include "service/data_dir.h"
 #include "service/json_writer.h"
 
 namespace greffier::service {
@@ -466,20 +466,17 @@ class Server::AuditImpl final : public v1::AuditService::Service {
 absl::StatusOr<std::unique_ptr<Server>> Server::Open(const ServerOptions& options) {
   std::unique_ptr<Server> s(new Server());
   s->options_ = options;
-  s->embedder_ = std::make_unique<generate::HashingEmbedder>();
+  GREFFIER_ASSIGN_OR_RETURN(s->embedder_, LoadEmbedder(options.data_dir));
   GREFFIER_ASSIGN_OR_RETURN(s->auth_, Authenticator::Open(options.tokens_file));
-  index::IndexOptions io;
-  io.path = options.data_dir;
-  io.embedder_id = s->embedder_->Identity();
-  io.dimension = s->embedder_->Dimension();
-  io.faiss_factory = options.faiss_factory;
-  GREFFIER_ASSIGN_OR_RETURN(s->index_, index::Index::Open(io));
+  GREFFIER_ASSIGN_OR_RETURN(
+      s->index_, OpenIndex(options.data_dir, *s->embedder_, false, options.faiss_factory));
   ingest::IngesterOptions ingest_options;
   ingest_options.index = s->index_.get();
   ingest_options.embedder = s->embedder_.get();
   ingest_options.max_file_bytes = options.max_document_bytes;
   GREFFIER_ASSIGN_OR_RETURN(s->ingester_, ingest::Ingester::Open(ingest_options));
   AskPipelineOptions ask_options;
+  ask_options.retriever = RetrieverOptionsFor(*s->embedder_);
   if (options.min_evidence >= 0) ask_options.min_evidence = options.min_evidence;
   s->ask_ = std::make_unique<AskPipeline>(s->index_.get(), s->embedder_.get(),
                                           s->model_.get(), ask_options);

@@ -8,6 +8,7 @@
 #include <cmath>
 #include <random>
 
+#include "index/audit_log.h"
 #include "tests/common/test_util.h"
 
 namespace greffier::index {
@@ -337,6 +338,76 @@ TEST(IndexLexicalTest, LabelsFilterLexicalSearchToo) {
   hits = (*index)->SearchLexical("prime exceptionnelle Martin", 5, hr);
   ASSERT_TRUE(hits.ok());
   EXPECT_EQ(hits->size(), 1u);
+}
+
+}  // namespace
+}  // namespace greffier::index
+
+namespace greffier::index {
+namespace {
+
+TEST(IndexReembedTest, SwitchesEmbedderAndRebuildsVectors) {
+  testing::ScratchDir dir;
+  uint64_t pid;
+  {
+    auto index = Index::Open(Options(dir.path().string()));
+    ASSERT_TRUE(index.ok());
+    pid = AddDoc(**index, "a.pdf", "h1", {0, 1}).passage_ids[1];
+    // Every passage now points along axis 3 of an 8-dimensional space.
+    auto st = (*index)->Reembed("other-embedder", 8,
+                                [](const PassageRecord&, const DocumentRecord&) {
+                                  std::vector<float> v(8, 0.0f);
+                                  v[3] = 1.0f;
+                                  return absl::StatusOr<std::vector<float>>(v);
+                                });
+    ASSERT_TRUE(st.ok()) << st;
+    std::vector<float> q(8, 0.0f);
+    q[3] = 1.0f;
+    auto hits = (*index)->SearchDense(q, 5, {});
+    ASSERT_TRUE(hits.ok());
+    EXPECT_EQ(hits->size(), 2u);
+  }
+  // The old embedder is refused now; the new one opens with its vectors.
+  EXPECT_FALSE(Index::Open(Options(dir.path().string())).ok());
+  IndexOptions o = Options(dir.path().string());
+  o.embedder_id = "other-embedder";
+  o.dimension = 8;
+  auto index = Index::Open(o);
+  ASSERT_TRUE(index.ok()) << index.status();
+  EXPECT_EQ((*index)->Stats().vectors, 2u);
+  std::vector<float> q(8, 0.0f);
+  q[3] = 1.0f;
+  auto hits = (*index)->SearchDense(q, 5, {});
+  ASSERT_TRUE(hits.ok());
+  ASSERT_EQ(hits->size(), 2u);
+  EXPECT_TRUE((*hits)[0].passage_id == pid || (*hits)[1].passage_id == pid);
+}
+
+TEST(IndexReadOnlyTest, ReadsBesideAWriterAndAcceptsItsEmbedder) {
+  testing::ScratchDir dir;
+  auto writer = Index::Open(Options(dir.path().string()));
+  ASSERT_TRUE(writer.ok());
+  auto added = AddDoc(**writer, "a.pdf", "h1", {2});
+  AuditRecord record;
+  record.caller = "alice";
+  record.kind = "ask";
+  ASSERT_TRUE((*writer)->audit().Append(record).ok());
+  IndexOptions o;
+  o.path = dir.path().string();
+  o.read_only = true;
+  o.any_embedder = true;
+  auto reader = Index::Open(o);  // the writer still holds the lock
+  ASSERT_TRUE(reader.ok()) << reader.status();
+  EXPECT_EQ((*reader)->embedder_id(), "test-embedder");
+  EXPECT_EQ((*reader)->dimension(), kDim);
+  EXPECT_TRUE((*reader)->GetPassage(added.passage_ids[0]).ok());
+  auto v = (*reader)->audit().Verify();
+  ASSERT_TRUE(v.ok());
+  EXPECT_EQ(v->records_checked, 1u);
+  EXPECT_FALSE((*reader)->AddDocument(Doc("b.pdf", "h2"), {}, {}, std::nullopt).ok());
+  IndexOptions missing = o;
+  missing.path = (dir.path() / "nothing-here").string();
+  EXPECT_TRUE(absl::IsNotFound(Index::Open(missing).status()));
 }
 
 }  // namespace

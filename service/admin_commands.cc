@@ -1,0 +1,218 @@
+// Maintenance commands that work on a data directory: re-embedding and the audit log.
+
+#include <cstdio>
+#include <fstream>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "google/protobuf/util/json_util.h"
+#include "index/audit_log.h"
+#include "service/ask_pipeline.h"
+#include "service/cli_args.h"
+#include "service/commands.h"
+#include "service/data_dir.h"
+#include "service/json_writer.h"
+
+namespace greffier::service {
+namespace {
+
+int Usage(const char* text) {
+  std::fputs(text, stderr);
+  return 2;
+}
+
+int Fail(const std::string& what, const absl::Status& status) {
+  std::fprintf(stderr, "greffier %s: %s\n", what.c_str(), status.ToString().c_str());
+  return 1;
+}
+
+// Reads the value of a top-level string field of our own canonical JSON.
+std::string JsonStringField(const std::string& json, const std::string& key) {
+  std::string needle = "\"" + key + "\":\"";
+  size_t pos = json.find(needle);
+  if (pos == std::string::npos) return "";
+  std::string out;
+  for (size_t i = pos + needle.size(); i < json.size(); ++i) {
+    char c = json[i];
+    if (c == '"') break;
+    if (c == '\\' && i + 1 < json.size()) {
+      char n = json[++i];
+      switch (n) {
+        case 'n': out.push_back('\n'); break;
+        case 't': out.push_back('\t'); break;
+        case 'r': out.push_back('\r'); break;
+        case 'u':
+          if (i + 4 < json.size()) {
+            out.push_back(static_cast<char>(std::stoi(json.substr(i + 1, 4), nullptr, 16)));
+            i += 4;
+          }
+          break;
+        default: out.push_back(n);
+      }
+      continue;
+    }
+    out.push_back(c);
+  }
+  return out;
+}
+
+const char kAuditUsage[] =
+    "usage: greffier audit verify --data DIR\n"
+    "       greffier audit export --data DIR [--out FILE] [--caller NAME]\n"
+    "       greffier audit replay --data DIR RECORD_ID\n"
+    "Works beside a running server (the data directory is opened read-only).\n";
+
+}  // namespace
+
+int RunReembedCommand(int argc, char** argv) {
+  absl::StatusOr<CliArgs> args = ParseArgs(argc, argv, 2, {"data", "embedder"}, {});
+  const char kUsage[] =
+      "usage: greffier reembed --data DIR [--embedder lsa|hashing]\n"
+      "Re-embeds every passage (the server must be stopped). lsa (default) trains a latent\n"
+      "semantic model on the archive's own passages; hashing needs no training.\n";
+  if (!args.ok() || args->Get("data").empty()) return Usage(kUsage);
+  std::string kind = args->Get("embedder", "lsa");
+  if (kind != "lsa" && kind != "hashing") return Usage(kUsage);
+  const std::string dir = args->Get("data");
+  // Open with whatever the directory uses now, then switch.
+  index::IndexOptions o;
+  o.path = dir;
+  o.any_embedder = true;
+  absl::StatusOr<std::unique_ptr<index::Index>> index = index::Index::Open(o);
+  if (!index.ok() && absl::IsFailedPrecondition(index.status()) &&
+      index.status().message().find("interrupted re-embedding") != std::string::npos) {
+    std::fprintf(stderr, "reembed: resuming an interrupted re-embedding\n");
+  }
+  if (!index.ok()) return Fail("reembed", index.status());
+  absl::StatusOr<std::unique_ptr<generate::Embedder>> e =
+      Reembed(**index, dir, kind == "lsa" ? EmbedderKind::kLsa : EmbedderKind::kHashing);
+  if (!e.ok()) return Fail("reembed", e.status());
+  std::printf("%s: %llu passages now embedded with %s\n", dir.c_str(),
+              static_cast<unsigned long long>((*index)->Stats().vectors),
+              (*e)->Identity().c_str());
+  return 0;
+}
+
+int RunAuditCommand(int argc, char** argv) {
+  absl::StatusOr<CliArgs> args = ParseArgs(argc, argv, 2, {"data", "out", "caller"}, {});
+  if (!args.ok() || args->positionals.empty() || args->Get("data").empty()) {
+    return Usage(kAuditUsage);
+  }
+  const std::string dir = args->Get("data");
+  const std::string& cmd = args->positionals[0];
+  absl::StatusOr<std::unique_ptr<generate::Embedder>> embedder = LoadEmbedder(dir);
+  if (!embedder.ok()) return Fail("audit", embedder.status());
+  absl::StatusOr<std::unique_ptr<index::Index>> index =
+      OpenIndex(dir, **embedder, /*read_only=*/true);
+  if (!index.ok()) return Fail("audit", index.status());
+  index::AuditLog& log = (*index)->audit();
+
+  if (cmd == "verify") {
+    absl::StatusOr<index::AuditVerification> v = log.Verify();
+    if (!v.ok()) return Fail("audit verify", v.status());
+    if (v->ok) {
+      std::printf("audit chain intact: %llu records verified\n",
+                  static_cast<unsigned long long>(v->records_checked));
+      return 0;
+    }
+    std::printf("audit chain BROKEN at record %llu: %s (%llu records before it verified)\n",
+                static_cast<unsigned long long>(v->first_broken), v->reason.c_str(),
+                static_cast<unsigned long long>(v->records_checked));
+    return 1;
+  }
+  if (cmd == "export") {
+    std::FILE* out = stdout;
+    if (args->Has("out")) {
+      out = std::fopen(args->Get("out").c_str(), "w");
+      if (out == nullptr) {
+        std::fprintf(stderr, "greffier audit export: cannot write %s\n", args->Get("out").c_str());
+        return 1;
+      }
+    }
+    // First line: what the file is; then one record per line.
+    std::fprintf(out, "{\"format\":\"greffier-audit-export\",\"version\":1,\"data\":\"%s\"}\n",
+                 dir.c_str());
+    uint64_t after = 0, n = 0;
+    for (;;) {
+      absl::StatusOr<std::vector<index::AuditRecord>> page =
+          log.List(after, 1000, args->Get("caller"));
+      if (!page.ok()) return Fail("audit export", page.status());
+      if (page->empty()) break;
+      for (const auto& r : *page) {
+        after = r.id;
+        JsonWriter j;
+        j.BeginObject()
+            .Uint("id", r.id)
+            .Int("time_ms", r.time_ms)
+            .String("caller", r.caller)
+            .String("kind", r.kind)
+            .String("question", r.question)
+            .String("previous_hash", r.previous_hash)
+            .String("hash", r.hash)
+            .Key("body");
+        std::string line = j.str() + r.body_json + "}";
+        std::fprintf(out, "%s\n", line.c_str());
+        ++n;
+      }
+    }
+    if (out != stdout) std::fclose(out);
+    std::fprintf(stderr, "exported %llu audit records\n", static_cast<unsigned long long>(n));
+    return 0;
+  }
+  if (cmd == "replay") {
+    uint64_t id = 0;
+    if (args->positionals.size() != 2 || !absl::SimpleAtoi(args->positionals[1], &id)) {
+      return Usage(kAuditUsage);
+    }
+    absl::StatusOr<index::AuditRecord> r = log.Get(id);
+    if (!r.ok()) return Fail("audit replay", r.status());
+    if (r->kind != "ask") {
+      std::fprintf(stderr, "audit record %llu is a '%s' record; only questions replay\n",
+                   static_cast<unsigned long long>(id), r->kind.c_str());
+      return 2;
+    }
+    v1::AskRequest request;
+    auto parsed =
+        google::protobuf::util::JsonStringToMessage(JsonStringField(r->body_json, "request"), &request);
+    if (!parsed.ok()) {
+      std::fprintf(stderr, "audit record %llu has no replayable request\n",
+                   static_cast<unsigned long long>(id));
+      return 1;
+    }
+    std::vector<std::string> labels;
+    size_t lp = r->body_json.find("\"caller_labels\":[");
+    if (lp != std::string::npos) {
+      size_t end = r->body_json.find(']', lp);
+      std::string list = r->body_json.substr(lp + 17, end - lp - 17);
+      size_t q = 0;
+      while ((q = list.find('"', q)) != std::string::npos) {
+        size_t e = list.find('"', q + 1);
+        labels.push_back(list.substr(q + 1, e - q - 1));
+        q = e + 1;
+      }
+    }
+    const std::string recorded_answerer = JsonStringField(r->body_json, "answerer");
+    if (recorded_answerer != "extractive" && recorded_answerer != "none") {
+      std::fprintf(stderr,
+                   "audit record %llu was answered by %s: replay it on a server started with "
+                   "that model file\n",
+                   static_cast<unsigned long long>(id), recorded_answerer.c_str());
+      return 2;
+    }
+    AskPipelineOptions options;
+    options.retriever = RetrieverOptionsFor(**embedder);
+    AskPipeline pipeline(index->get(), embedder->get(), nullptr, options);
+    absl::StatusOr<std::string> answer = pipeline.Replay(request, labels);
+    if (!answer.ok()) return Fail("audit replay", answer.status());
+    const std::string recorded = JsonStringField(r->body_json, "answer");
+    bool same = *answer == recorded;
+    std::printf("question: %s\nrecorded: %s\nreplayed: %s\n%s\n", r->question.c_str(),
+                recorded.c_str(), answer->c_str(),
+                same ? "MATCH: the replayed answer is byte-for-byte the recorded one"
+                     : "MISMATCH: the index or the answerer changed since the record");
+    return same ? 0 : 1;
+  }
+  return Usage(kAuditUsage);
+}
+
+}  // namespace greffier::service

@@ -1,0 +1,401 @@
+// `greffier eval`: measures retrieval and grounded answers on BEIR-style data sets, through
+// the same ingestion, index and Ask pipeline the server uses.
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <unistd.h>
+
+#include "absl/strings/str_cat.h"
+#include "index/beir.h"
+#include "index/retriever.h"
+#include "ingest/ingester.h"
+#include "service/ask_pipeline.h"
+#include "service/cli_args.h"
+#include "service/commands.h"
+#include "service/data_dir.h"
+
+namespace greffier::service {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+const char kUsage[] =
+    "usage: greffier eval retrieval|answers --corpus corpus.jsonl --queries queries.jsonl\n"
+    "                     --qrels qrels.tsv [--fields title_text|text] [--embedder lsa|hashing]\n"
+    "                     [--max-queries N] [--data DIR] [--min-evidence X]\n"
+    "                     [--unanswerable other-queries.jsonl]\n"
+    "retrieval: Recall@1/5/10/20, MRR@10, nDCG@10 and latency for BM25, dense and hybrid.\n"
+    "answers:   share of questions whose cited spans contain an expected answer (queries\n"
+    "           need an \"answers\" list), refusals, and Ask latency.\n"
+    "The corpus is ingested through the normal pipeline into DIR (default: a scratch\n"
+    "directory, removed afterwards). --fields text keeps titles out of the index.\n";
+
+// The strings of the top-level "answers" array of a JSON-lines record.
+std::vector<std::string> AnswersOf(const std::string& line) {
+  std::vector<std::string> out;
+  size_t pos = line.find("\"answers\"");
+  if (pos == std::string::npos) return out;
+  pos = line.find('[', pos);
+  if (pos == std::string::npos) return out;
+  size_t i = pos + 1;
+  while (i < line.size() && line[i] != ']') {
+    if (line[i] != '"') {
+      ++i;
+      continue;
+    }
+    std::string s;
+    for (++i; i < line.size() && line[i] != '"'; ++i) {
+      if (line[i] == '\\' && i + 1 < line.size()) {
+        char n = line[++i];
+        if (n == 'u' && i + 4 < line.size()) {
+          unsigned cp = static_cast<unsigned>(std::stoul(line.substr(i + 1, 4), nullptr, 16));
+          i += 4;
+          if (cp < 0x80) {
+            s.push_back(static_cast<char>(cp));
+          } else if (cp < 0x800) {
+            s.push_back(static_cast<char>(0xC0 | (cp >> 6)));
+            s.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+          } else {
+            s.push_back(static_cast<char>(0xE0 | (cp >> 12)));
+            s.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
+            s.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+          }
+        } else {
+          s.push_back(n == 'n' ? '\n' : n == 't' ? '\t' : n);
+        }
+      } else {
+        s.push_back(line[i]);
+      }
+    }
+    ++i;
+    out.push_back(std::move(s));
+  }
+  return out;
+}
+
+double Percentile(std::vector<double> v, double p) {
+  if (v.empty()) return 0;
+  std::sort(v.begin(), v.end());
+  size_t i = static_cast<size_t>(p * static_cast<double>(v.size() - 1) + 0.5);
+  return v[std::min(i, v.size() - 1)];
+}
+
+// Collapses whitespace so that answers match across line breaks.
+std::string Collapse(const std::string& text) {
+  std::string out;
+  for (char c : text) {
+    if (c == '\n' || c == '\t') c = ' ';
+    if (c == ' ' && !out.empty() && out.back() == ' ') continue;
+    out.push_back(c);
+  }
+  return out;
+}
+
+// The text between two code-point offsets of UTF-8 `text`.
+std::string CodePointSpan(const std::string& text, int begin, int end) {
+  std::string out;
+  int cp = -1;
+  for (char c : text) {
+    if ((static_cast<unsigned char>(c) & 0xC0) != 0x80) ++cp;
+    if (cp >= begin && cp < end) out.push_back(c);
+  }
+  return out;
+}
+
+struct Setup {
+  std::string dir;
+  bool scratch = false;
+  std::unique_ptr<generate::Embedder> embedder;
+  std::unique_ptr<index::Index> index;
+  index::BeirDataset data;
+  std::map<std::string, std::vector<std::string>> answers;  // query id -> expected answers
+  double ingest_seconds = 0;
+  size_t passages = 0;
+
+  ~Setup() {
+    index.reset();
+    if (scratch) {
+      std::error_code ec;
+      std::filesystem::remove_all(dir, ec);
+    }
+  }
+};
+
+absl::Status Prepare(const CliArgs& args, Setup& s) {
+  for (const char* flag : {"corpus", "queries", "qrels"}) {
+    if (args.Get(flag).empty()) {
+      return absl::InvalidArgumentError(absl::StrCat("--", flag, " is required"));
+    }
+  }
+  auto corpus = index::ReadBeirCorpus(args.Get("corpus"));
+  if (!corpus.ok()) return corpus.status();
+  auto queries = index::ReadBeirQueries(args.Get("queries"));
+  if (!queries.ok()) return queries.status();
+  auto qrels = index::ReadBeirQrels(args.Get("qrels"));
+  if (!qrels.ok()) return qrels.status();
+  s.data.corpus = std::move(*corpus);
+  s.data.queries = std::move(*queries);
+  s.data.qrels = std::move(*qrels);
+  absl::StatusOr<int> max_queries = args.GetInt("max-queries", 0);
+  if (!max_queries.ok()) return max_queries.status();
+  if (*max_queries > 0 && static_cast<size_t>(*max_queries) < s.data.queries.size()) {
+    s.data.queries.resize(static_cast<size_t>(*max_queries));
+  }
+  {
+    std::ifstream in(args.Get("queries"));
+    std::string line;
+    while (std::getline(in, line)) {
+      auto fields = index::ParseJsonObjectFields(line);
+      if (!fields.ok()) continue;
+      std::vector<std::string> a = AnswersOf(line);
+      if (!a.empty()) s.answers[(*fields)["_id"]] = std::move(a);
+    }
+  }
+  const std::string fields = args.Get("fields", "title_text");
+  if (fields != "title_text" && fields != "text") {
+    return absl::InvalidArgumentError("--fields must be title_text or text");
+  }
+  const std::string embedder = args.Get("embedder", "lsa");
+  if (embedder != "lsa" && embedder != "hashing") {
+    return absl::InvalidArgumentError("--embedder must be lsa or hashing");
+  }
+
+  s.dir = args.Get("data");
+  if (s.dir.empty()) {
+    s.dir = (std::filesystem::temp_directory_path() / absl::StrCat("greffier-eval-", getpid()))
+                .string();
+    s.scratch = true;
+    std::filesystem::remove_all(s.dir);
+  }
+  auto e = LoadEmbedder(s.dir);
+  if (!e.ok()) return e.status();
+  s.embedder = std::move(*e);
+  auto index = OpenIndex(s.dir, *s.embedder, false);
+  if (!index.ok()) return index.status();
+  s.index = std::move(*index);
+
+  ingest::IngesterOptions io;
+  io.index = s.index.get();
+  io.embedder = s.embedder.get();
+  auto ingester = ingest::Ingester::Open(io);
+  if (!ingester.ok()) return ingester.status();
+  auto start = Clock::now();
+  size_t done = 0;
+  for (const auto& doc : s.data.corpus) {
+    ingest::IngestMetadata meta;
+    // Without titles, a title without words, so that no title text (nor the id, which is
+    // the title in some sets) is indexed.
+    meta.title = fields == "title_text" && !doc.title.empty() ? doc.title : "—";
+    auto r = (*ingester)->Ingest(doc.text, doc.id, meta);
+    if (!r.ok()) {
+      std::fprintf(stderr, "eval: %s\n", r.status().ToString().c_str());
+      continue;
+    }
+    if (++done % 500 == 0) {
+      std::fprintf(stderr, "\reval: ingested %zu/%zu documents", done, s.data.corpus.size());
+    }
+  }
+  s.ingest_seconds = std::chrono::duration<double>(Clock::now() - start).count();
+  s.passages = s.index->Stats().passages;
+  std::fprintf(stderr, "\reval: %zu documents, %zu passages ingested in %.1f s\n", done,
+               s.passages, s.ingest_seconds);
+  if (embedder == "lsa" && s.embedder->Identity().rfind("lsa", 0) != 0) {
+    auto lsa = Reembed(*s.index, s.dir, EmbedderKind::kLsa);
+    if (!lsa.ok()) return lsa.status();
+    s.embedder = std::move(*lsa);
+  }
+  return absl::OkStatus();
+}
+
+int EvalRetrieval(Setup& s) {
+  struct Mode {
+    const char* name;
+    bool lexical, dense;
+  };
+  const Mode modes[] = {{"BM25", true, false}, {"dense", false, true}, {"hybrid", true, true}};
+  std::printf("\n%zu documents (%zu passages), %zu queries, dense embedder %s\n\n",
+              s.data.corpus.size(), s.passages, s.data.queries.size(),
+              s.embedder->Identity().c_str());
+  std::printf("| ranking | R@1 | R@5 | R@10 | R@20 | MRR@10 | nDCG@10 | p50 ms | p99 ms |\n");
+  std::printf("|---|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+  for (const Mode& m : modes) {
+    index::RetrieverOptions ro;
+    ro.use_lexical = m.lexical;
+    ro.use_dense = m.dense;
+    ro.candidates = 100;
+    ro.per_document_cap = 1;
+    index::Retriever retriever(s.index.get(), ro);
+    index::RetrievalEvaluator evaluator;
+    std::vector<double> latency;
+    for (const auto& q : s.data.queries) {
+      auto rel = s.data.qrels.find(q.id);
+      if (rel == s.data.qrels.end()) continue;
+      auto t0 = Clock::now();
+      std::vector<float> qv;
+      if (m.dense) {
+        auto v = s.embedder->Embed(q.text, true);
+        if (!v.ok()) return 1;
+        qv = std::move(*v);
+      }
+      auto hits = retriever.Retrieve(q.text, qv, 20, index::SearchFilter());
+      latency.push_back(std::chrono::duration<double, std::milli>(Clock::now() - t0).count());
+      if (!hits.ok()) {
+        std::fprintf(stderr, "eval: %s\n", hits.status().ToString().c_str());
+        return 1;
+      }
+      std::vector<std::string> ranked;
+      for (const auto& h : *hits) ranked.push_back(h.document.source_path);
+      evaluator.AddQuery(rel->second, ranked);
+    }
+    index::RetrievalMetrics r = evaluator.Summary();
+    std::printf("| %s | %.3f | %.3f | %.3f | %.3f | %.3f | %.3f | %.2f | %.2f |\n", m.name,
+                r.recall_at_1, r.recall_at_5, r.recall_at_10, r.recall_at_20, r.mrr_at_10,
+                r.ndcg_at_10, Percentile(latency, 0.5), Percentile(latency, 0.99));
+    std::fflush(stdout);
+  }
+  return 0;
+}
+
+int EvalAnswers(Setup& s, double min_evidence, const CliArgs& args) {
+  AskPipelineOptions options;
+  if (args.Has("keep-ratio")) options.extractive.keep_ratio = std::stod(args.Get("keep-ratio"));
+  if (args.Has("rank-prior")) options.extractive.rank_prior = std::stod(args.Get("rank-prior"));
+  if (args.Has("neighbour-weight")) {
+    options.extractive.neighbour_weight = std::stod(args.Get("neighbour-weight"));
+  }
+  if (args.Has("max-sentences")) {
+    options.extractive.max_sentences = static_cast<size_t>(std::stoi(args.Get("max-sentences")));
+  }
+  options.retriever = RetrieverOptionsFor(*s.embedder);
+  options.audit = false;
+  if (min_evidence >= 0) options.min_evidence = min_evidence;
+  AskPipeline pipeline(s.index.get(), s.embedder.get(), nullptr, options);
+  Caller caller{"eval", {}, true};
+  size_t asked = 0, cited_hit = 0, answer_hit = 0, refused = 0, sentences = 0, shown_hit = 0;
+  std::vector<double> first_ms, final_ms;
+  for (const auto& q : s.data.queries) {
+    auto expected = s.answers.find(q.id);
+    if (expected == s.answers.end()) continue;
+    ++asked;
+    v1::AskRequest req;
+    req.set_question(q.text);
+    auto t0 = Clock::now();
+    double first = 0;
+    bool shown = false;  // an expected answer is in a passage shown to the answerer
+    auto final = pipeline.Ask(
+        req, caller,
+        [&](const v1::AskEvent& e) {
+          if (e.has_passages() && first == 0) {
+            first = std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
+            for (const auto& p : e.passages().passages()) {
+              for (const auto& a : expected->second) {
+                shown |= !a.empty() && Collapse(p.passage().passage().text()).find(Collapse(a)) !=
+                                           std::string::npos;
+              }
+            }
+          }
+          return true;
+        },
+        nullptr);
+    shown_hit += shown;
+    final_ms.push_back(std::chrono::duration<double, std::milli>(Clock::now() - t0).count());
+    first_ms.push_back(first);
+    if (!final.ok()) {
+      std::fprintf(stderr, "eval: %s: %s\n", q.id.c_str(), final.status().ToString().c_str());
+      continue;
+    }
+    if (final->refused()) {
+      ++refused;
+      continue;
+    }
+    sentences += static_cast<size_t>(final->sentences_size());
+    bool in_span = false;
+    for (const auto& c : final->citations()) {
+      auto p = s.index->GetPassage(c.passage_id());
+      if (!p.ok()) continue;
+      std::string span =
+          Collapse(CodePointSpan(p->text, c.support_char_start(), c.support_char_end()));
+      for (const auto& a : expected->second) {
+        in_span |= !a.empty() && span.find(Collapse(a)) != std::string::npos;
+      }
+    }
+    bool in_answer = false;
+    for (const auto& a : expected->second) {
+      in_answer |= !a.empty() && Collapse(final->answer()).find(Collapse(a)) != std::string::npos;
+    }
+    cited_hit += in_span;
+    answer_hit += in_answer;
+  }
+  if (asked == 0) {
+    std::fprintf(stderr, "eval answers: no query has an \"answers\" list\n");
+    return 2;
+  }
+  // Questions the corpus cannot answer (e.g. another data set's): they should be refused.
+  size_t foreign = 0, foreign_refused = 0;
+  if (args.Has("unanswerable")) {
+    auto others = index::ReadBeirQueries(args.Get("unanswerable"));
+    if (!others.ok()) {
+      std::fprintf(stderr, "eval: %s\n", others.status().ToString().c_str());
+      return 1;
+    }
+    for (const auto& q : *others) {
+      v1::AskRequest req;
+      req.set_question(q.text);
+      auto final = pipeline.Ask(req, caller, [](const v1::AskEvent&) { return true; }, nullptr);
+      if (!final.ok()) continue;
+      ++foreign;
+      foreign_refused += final->refused();
+    }
+  }
+  const double n = static_cast<double>(asked);
+  std::printf("\n%zu questions with known answers, %zu documents (%zu passages), extractive "
+              "answerer, evidence threshold %.2f\n\n",
+              asked, s.data.corpus.size(), s.passages, options.min_evidence);
+  std::printf("| cited span holds an expected answer | answer text holds it | shown passages "
+              "hold it | refused | sentences per answer | first event p50/p99 ms | final "
+              "p50/p99 ms |\n");
+  std::printf("|---:|---:|---:|---:|---:|---:|---:|\n");
+  std::printf("| %.1f%% | %.1f%% | %.1f%% | %.1f%% | %.2f | %.1f / %.1f | %.1f / %.1f |\n",
+              100.0 * cited_hit / n, 100.0 * answer_hit / n, 100.0 * shown_hit / n,
+              100.0 * refused / n,
+              asked > refused ? static_cast<double>(sentences) / (n - refused) : 0.0,
+              Percentile(first_ms, 0.5), Percentile(first_ms, 0.99), Percentile(final_ms, 0.5),
+              Percentile(final_ms, 0.99));
+  if (foreign > 0) {
+    std::printf("\nunanswerable questions refused: %zu of %zu (%.1f%%)\n", foreign_refused,
+                foreign, 100.0 * static_cast<double>(foreign_refused) / static_cast<double>(foreign));
+  }
+  return 0;
+}
+
+}  // namespace
+
+int RunEvalCommand(int argc, char** argv) {
+  absl::StatusOr<CliArgs> args =
+      ParseArgs(argc, argv, 2,
+                {"corpus", "queries", "qrels", "fields", "embedder", "max-queries", "data",
+                 "min-evidence", "keep-ratio", "max-sentences", "neighbour-weight",
+                 "rank-prior", "unanswerable"},
+                {});
+  if (!args.ok() || args->positionals.size() != 1 ||
+      (args->positionals[0] != "retrieval" && args->positionals[0] != "answers")) {
+    if (!args.ok()) std::fprintf(stderr, "%s\n", std::string(args.status().message()).c_str());
+    std::fputs(kUsage, stderr);
+    return 2;
+  }
+  double min_evidence = -1;
+  if (args->Has("min-evidence")) min_evidence = std::stod(args->Get("min-evidence"));
+  Setup s;
+  absl::Status prepared = Prepare(*args, s);
+  if (!prepared.ok()) {
+    std::fprintf(stderr, "greffier eval: %s\n", prepared.ToString().c_str());
+    return 1;
+  }
+  return args->positionals[0] == "retrieval" ? EvalRetrieval(s) : EvalAnswers(s, min_evidence, *args);
+}
+
+}  // namespace greffier::service
