@@ -50,15 +50,17 @@ done
 echo "== ingesting the sample archive over gRPC"
 "$G" client ingest --server "$ADDR" --collection mairie-saint-aubin "$DEMO"/samples/*.pdf
 
-echo "== questions"
+echo "== questions (answers cite their passages; the built-in extractive answerer is used)"
 while IFS= read -r question; do
   [ -n "$question" ] || continue
-  "$G" client retrieve --server "$ADDR" --k 3 "$question"
+  "$G" client ask --server "$ADDR" "$question"
   echo
 done <"$DEMO/samples/questions.txt"
 
 cat <<MSG
 greffier is running on $ADDR (pid $(cat "$DEMO/server.pid")). Ask it something:
-  $G client retrieve --server $ADDR "Quelle est la durée de validité de la carte d'identité ?"
+  $G client ask --server $ADDR "Quelle est la durée de validité de la carte d'identité ?"
+  $G client retrieve --server $ADDR "délai de recours"
+Check the audit log beside it: $G audit verify --data $DEMO/index
 Stop it with: kill \$(cat $DEMO/server.pid)
 MSG

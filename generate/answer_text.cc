@@ -83,6 +83,21 @@ std::vector<Sentence> SplitSentences(std::string_view text) {
       emit(i);
       continue;
     }
+    // A short line without final punctuation followed by a capitalised line is a heading
+    // ("Article 2 - Durées de conservation"): it stands alone.
+    if (c == '\n' && i > start) {
+      size_t line_start = text.rfind('\n', i - 1);
+      line_start = line_start == std::string_view::npos || line_start < start ? start : line_start + 1;
+      std::string_view line = text.substr(line_start, i - line_start);
+      while (!line.empty() && line.back() == ' ') line.remove_suffix(1);
+      const char last = line.empty() ? '.' : line.back();
+      if (line_start == start && line.size() < 90 && std::string_view(".,;:!?").find(last) ==
+                                                         std::string_view::npos &&
+          StartsSentence(text, i + 1) && text.substr(i + 1, 1) != "[") {
+        emit(i);
+        continue;
+      }
+    }
     if (c != '.' && c != '!' && c != '?' && c != ';') continue;
     if (i + 1 < text.size() && text[i + 1] != ' ' && text[i + 1] != '\n') continue;
     if (c == '.') {

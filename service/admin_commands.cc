@@ -5,7 +5,6 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "google/protobuf/util/json_util.h"
 #include "index/audit_log.h"
 #include "service/ask_pipeline.h"
 #include "service/cli_args.h"
@@ -24,36 +23,6 @@ int Usage(const char* text) {
 int Fail(const std::string& what, const absl::Status& status) {
   std::fprintf(stderr, "greffier %s: %s\n", what.c_str(), status.ToString().c_str());
   return 1;
-}
-
-// Reads the value of a top-level string field of our own canonical JSON.
-std::string JsonStringField(const std::string& json, const std::string& key) {
-  std::string needle = "\"" + key + "\":\"";
-  size_t pos = json.find(needle);
-  if (pos == std::string::npos) return "";
-  std::string out;
-  for (size_t i = pos + needle.size(); i < json.size(); ++i) {
-    char c = json[i];
-    if (c == '"') break;
-    if (c == '\\' && i + 1 < json.size()) {
-      char n = json[++i];
-      switch (n) {
-        case 'n': out.push_back('\n'); break;
-        case 't': out.push_back('\t'); break;
-        case 'r': out.push_back('\r'); break;
-        case 'u':
-          if (i + 4 < json.size()) {
-            out.push_back(static_cast<char>(std::stoi(json.substr(i + 1, 4), nullptr, 16)));
-            i += 4;
-          }
-          break;
-        default: out.push_back(n);
-      }
-      continue;
-    }
-    out.push_back(c);
-  }
-  return out;
 }
 
 const char kAuditUsage[] =
@@ -166,50 +135,16 @@ int RunAuditCommand(int argc, char** argv) {
     }
     absl::StatusOr<index::AuditRecord> r = log.Get(id);
     if (!r.ok()) return Fail("audit replay", r.status());
-    if (r->kind != "ask") {
-      std::fprintf(stderr, "audit record %llu is a '%s' record; only questions replay\n",
-                   static_cast<unsigned long long>(id), r->kind.c_str());
-      return 2;
-    }
-    v1::AskRequest request;
-    auto parsed =
-        google::protobuf::util::JsonStringToMessage(JsonStringField(r->body_json, "request"), &request);
-    if (!parsed.ok()) {
-      std::fprintf(stderr, "audit record %llu has no replayable request\n",
-                   static_cast<unsigned long long>(id));
-      return 1;
-    }
-    std::vector<std::string> labels;
-    size_t lp = r->body_json.find("\"caller_labels\":[");
-    if (lp != std::string::npos) {
-      size_t end = r->body_json.find(']', lp);
-      std::string list = r->body_json.substr(lp + 17, end - lp - 17);
-      size_t q = 0;
-      while ((q = list.find('"', q)) != std::string::npos) {
-        size_t e = list.find('"', q + 1);
-        labels.push_back(list.substr(q + 1, e - q - 1));
-        q = e + 1;
-      }
-    }
-    const std::string recorded_answerer = JsonStringField(r->body_json, "answerer");
-    if (recorded_answerer != "extractive" && recorded_answerer != "none") {
-      std::fprintf(stderr,
-                   "audit record %llu was answered by %s: replay it on a server started with "
-                   "that model file\n",
-                   static_cast<unsigned long long>(id), recorded_answerer.c_str());
-      return 2;
-    }
     AskPipelineOptions options;
     options.retriever = RetrieverOptionsFor(**embedder);
     AskPipeline pipeline(index->get(), embedder->get(), nullptr, options);
-    absl::StatusOr<std::string> answer = pipeline.Replay(request, labels);
-    if (!answer.ok()) return Fail("audit replay", answer.status());
-    const std::string recorded = JsonStringField(r->body_json, "answer");
-    bool same = *answer == recorded;
+    absl::StatusOr<AskPipeline::ReplayResult> replay = pipeline.ReplayRecord(*r);
+    if (!replay.ok()) return Fail("audit replay", replay.status());
     std::printf("question: %s\nrecorded: %s\nreplayed: %s\n%s\n", r->question.c_str(),
-                recorded.c_str(), answer->c_str(),
-                same ? "MATCH: the replayed answer is byte-for-byte the recorded one"
-                     : "MISMATCH: the index or the answerer changed since the record");
+                replay->recorded.c_str(), replay->replayed.c_str(),
+                replay->match ? "MATCH: the replayed answer is byte-for-byte the recorded one"
+                              : "MISMATCH: the index or the answerer changed since the record");
+    const bool same = replay->match;
     return same ? 0 : 1;
   }
   return Usage(kAuditUsage);

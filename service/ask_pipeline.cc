@@ -55,6 +55,58 @@ double Ms(Clock::time_point a, Clock::time_point b) {
   return std::chrono::duration<double, std::milli>(b - a).count();
 }
 
+// Reads the value of a top-level string field of our own canonical JSON.
+std::string JsonStringField(const std::string& json, const std::string& key) {
+  std::string needle = "\"" + key + "\":\"";
+  size_t pos = json.find(needle);
+  if (pos == std::string::npos) return "";
+  std::string out;
+  for (size_t i = pos + needle.size(); i < json.size(); ++i) {
+    char c = json[i];
+    if (c == '"') break;
+    if (c == '\\' && i + 1 < json.size()) {
+      char n = json[++i];
+      switch (n) {
+        case 'n': out.push_back('\n'); break;
+        case 't': out.push_back('\t'); break;
+        case 'r': out.push_back('\r'); break;
+        case 'u':
+          if (i + 4 < json.size()) {
+            out.push_back(static_cast<char>(std::stoi(json.substr(i + 1, 4), nullptr, 16)));
+            i += 4;
+          }
+          break;
+        default: out.push_back(n);
+      }
+      continue;
+    }
+    out.push_back(c);
+  }
+  return out;
+}
+
+
+// The strings of a top-level array field of our own canonical JSON.
+std::vector<std::string> JsonStringArray(const std::string& json, const std::string& key) {
+  std::vector<std::string> out;
+  std::string needle = "\"" + key + "\":[";
+  size_t pos = json.find(needle);
+  if (pos == std::string::npos) return out;
+  pos += needle.size();
+  while (pos < json.size() && json[pos] == '"') {
+    std::string item;
+    size_t i = pos + 1;
+    for (; i < json.size() && json[i] != '"'; ++i) {
+      if (json[i] == '\\' && i + 1 < json.size()) ++i;
+      item.push_back(json[i]);
+    }
+    out.push_back(std::move(item));
+    pos = i + 1;
+    if (pos < json.size() && json[pos] == ',') ++pos;
+  }
+  return out;
+}
+
 }  // namespace
 
 std::string RefusalText(const std::string& language) {
@@ -339,6 +391,33 @@ absl::StatusOr<v1::FinalAnswer> AskPipeline::Ask(
   *final_event.mutable_final() = run.final;
   emit(final_event);
   return run.final;
+}
+
+absl::StatusOr<AskPipeline::ReplayResult> AskPipeline::ReplayRecord(
+    const index::AuditRecord& record) const {
+  if (record.kind != "ask") {
+    return absl::InvalidArgumentError(absl::StrCat("audit record ", record.id, " is a '",
+                                                   record.kind, "' record; only questions replay"));
+  }
+  v1::AskRequest request;
+  if (!google::protobuf::util::JsonStringToMessage(JsonStringField(record.body_json, "request"),
+                                                   &request)
+           .ok()) {
+    return absl::DataLossError(absl::StrCat("audit record ", record.id, " holds no request"));
+  }
+  const std::string answerer = JsonStringField(record.body_json, "answerer");
+  const std::string ours = model_ == nullptr ? "extractive" : model_->Identity();
+  if (answerer != ours && answerer != "none") {
+    return absl::FailedPreconditionError(
+        absl::StrCat("audit record ", record.id, " was answered by ", answerer,
+                     "; replay it with that answerer (this one is ", ours, ")"));
+  }
+  ReplayResult result;
+  result.recorded = JsonStringField(record.body_json, "answer");
+  GREFFIER_ASSIGN_OR_RETURN(result.replayed,
+                            Replay(request, JsonStringArray(record.body_json, "caller_labels")));
+  result.match = result.recorded == result.replayed;
+  return result;
 }
 
 absl::StatusOr<std::string> AskPipeline::Replay(

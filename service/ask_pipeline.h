@@ -11,6 +11,7 @@
 #include "generate/embedder.h"
 #include "generate/extractive_answerer.h"
 #include "greffier/v1/query.pb.h"
+#include "index/audit_log.h"
 #include "index/index.h"
 #include "index/retriever.h"
 #include "service/auth.h"
@@ -54,9 +55,19 @@ class AskPipeline {
                                       const std::atomic<bool>* cancelled) const;
 
   // Runs a recorded question again without auditing or streaming and returns the answer
-  // text, for `greffier audit replay`.
+  // text.
   absl::StatusOr<std::string> Replay(const v1::AskRequest& request,
                                      const std::vector<std::string>& caller_labels) const;
+
+  struct ReplayResult {
+    std::string recorded;
+    std::string replayed;
+    bool match = false;
+  };
+  // Replays an "ask" audit record with the request, caller labels and sampling it holds.
+  // FailedPrecondition when the record was answered by another answerer than this
+  // pipeline's (another model file).
+  absl::StatusOr<ReplayResult> ReplayRecord(const index::AuditRecord& record) const;
 
   const AskPipelineOptions& options() const { return options_; }
 

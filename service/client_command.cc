@@ -1,7 +1,9 @@
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
+#include <map>
 #include <memory>
+#include <set>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -25,6 +27,7 @@ constexpr size_t kChunkBytes = 1 << 20;
 const char kUsage[] =
     "usage: greffier client COMMAND [--server HOST:PORT] [--token TOKEN] ...\n"
     "  ingest FILE... [--collection C] [--type T] [--date YYYY-MM-DD] [--labels a,b]\n"
+    "  ask QUESTION [--k N] [--collection C] [--type T] [--language fr|en]\n"
     "  retrieve QUESTION [--k N] [--collection C] [--type T] [--json]\n"
     "  documents [--page-size N]\n"
     "  passages DOCUMENT_ID\n"
@@ -168,6 +171,57 @@ int Retrieve(const CliArgs& args, const std::shared_ptr<grpc::Channel>& channel)
   return 0;
 }
 
+int Ask(const CliArgs& args, const std::shared_ptr<grpc::Channel>& channel) {
+  if (args.positionals.size() != 2) {
+    std::fputs(kUsage, stderr);
+    return 2;
+  }
+  absl::StatusOr<int> k = args.GetInt("k", 0);
+  if (!k.ok()) return 2;
+  auto stub = v1::QueryService::NewStub(channel);
+  grpc::ClientContext ctx;
+  AddAuth(args, &ctx);
+  v1::AskRequest req;
+  req.set_question(args.positionals[1]);
+  req.set_k(*k);
+  req.set_language(args.Get("language"));
+  if (args.Has("collection")) req.mutable_filters()->add_collections(args.Get("collection"));
+  if (args.Has("type")) req.mutable_filters()->add_document_types(args.Get("type"));
+  std::unique_ptr<grpc::ClientReader<v1::AskEvent>> reader(stub->Ask(&ctx, req));
+  std::printf("Q: %s\nA: ", req.question().c_str());
+  std::fflush(stdout);
+  v1::AskEvent event;
+  v1::FinalAnswer final;
+  std::map<int, v1::Passage> shown;
+  while (reader->Read(&event)) {
+    if (event.has_passages()) {
+      for (const auto& p : event.passages().passages()) shown[p.number()] = p.passage().passage();
+    } else if (event.has_delta()) {
+      std::printf("%s", event.delta().text().c_str());
+      std::fflush(stdout);
+    } else if (event.has_final()) {
+      final = event.final();
+    }
+  }
+  grpc::Status s = reader->Finish();
+  std::printf("\n");
+  if (!s.ok()) return Fail(s, "ask");
+  if (final.refused()) {
+    std::printf("   (refused: %s)\n", final.refusal_reason().c_str());
+  }
+  std::set<int> printed;
+  for (const auto& c : final.citations()) {
+    if (!printed.insert(c.number()).second) continue;
+    const v1::Passage& p = shown[c.number()];
+    std::string section = absl::StrJoin(p.section_path(), " > ");
+    std::printf("   [%d] %s — %s%s%s\n", c.number(), c.document_title().c_str(),
+                PageSpan(p).c_str(), section.empty() ? "" : ", ", section.c_str());
+  }
+  std::printf("   (answered by %s; audit record %llu)\n", final.answerer().c_str(),
+              static_cast<unsigned long long>(final.audit_record_id()));
+  return 0;
+}
+
 int Documents(const CliArgs& args, const std::shared_ptr<grpc::Channel>& channel) {
   auto stub = v1::DocumentService::NewStub(channel);
   absl::StatusOr<int> page_size = args.GetInt("page-size", 100);
@@ -253,7 +307,7 @@ int Delete(const CliArgs& args, const std::shared_ptr<grpc::Channel>& channel) {
 int RunClientCommand(int argc, char** argv) {
   absl::StatusOr<CliArgs> args =
       ParseArgs(argc, argv, 2,
-                {"server", "token", "collection", "type", "date", "labels", "k", "page-size",
+                {"server", "token", "collection", "type", "date", "labels", "k", "page-size", "language",
                  "timeout-ms"},
                 {"json"});
   if (!args.ok()) {
@@ -277,6 +331,7 @@ int RunClientCommand(int argc, char** argv) {
   const std::string& cmd = args->positionals[0];
   if (cmd == "ingest") return Ingest(*args, channel);
   if (cmd == "retrieve") return Retrieve(*args, channel);
+  if (cmd == "ask") return Ask(*args, channel);
   if (cmd == "documents") return Documents(*args, channel);
   if (cmd == "passages") return Passages(*args, channel);
   if (cmd == "delete") return Delete(*args, channel);

@@ -1,0 +1,119 @@
+// The Ask pipeline below gRPC: reproducibility and replay from the audit record.
+
+#include "service/ask_pipeline.h"
+
+#include <gtest/gtest.h>
+
+#include "generate/hashing_embedder.h"
+#include "index/audit_log.h"
+#include "ingest/ingester.h"
+#include "ingest/pdf_writer.h"
+#include "ingest/sample_archive.h"
+#include "service/data_dir.h"
+#include "tests/common/test_util.h"
+
+namespace greffier::service {
+namespace {
+
+class AskPipelineTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto index = OpenIndex(dir_.path().string(), embedder_, false);
+    ASSERT_TRUE(index.ok()) << index.status();
+    index_ = std::move(*index);
+    ingest::IngesterOptions io;
+    io.index = index_.get();
+    io.embedder = &embedder_;
+    auto ingester = ingest::Ingester::Open(io);
+    ASSERT_TRUE(ingester.ok());
+    for (const auto& doc : ingest::SampleDocuments()) {
+      ingest::LayoutOptions layout;
+      layout.font_size = 14;
+      ingest::IngestMetadata meta;
+      if (doc.document_type == "notice") meta.access_labels = {"etat-civil"};
+      auto r = (*ingester)->Ingest(
+          ingest::WritePdf(ingest::LayoutDocument(doc.title, doc.blocks, layout)), doc.file_name,
+          meta);
+      ASSERT_TRUE(r.ok()) << r.status();
+      ids_[doc.file_name] = r->document_id;
+    }
+    AskPipelineOptions options;
+    options.retriever = RetrieverOptionsFor(embedder_);
+    pipeline_ = std::make_unique<AskPipeline>(index_.get(), &embedder_, nullptr, options);
+  }
+
+  absl::StatusOr<v1::FinalAnswer> Ask(const std::string& question, const Caller& caller) {
+    v1::AskRequest req;
+    req.set_question(question);
+    return pipeline_->Ask(req, caller, [](const v1::AskEvent&) { return true; }, nullptr);
+  }
+
+  testing::ScratchDir dir_;
+  generate::HashingEmbedder embedder_;
+  std::unique_ptr<index::Index> index_;
+  std::unique_ptr<AskPipeline> pipeline_;
+  std::map<std::string, uint64_t> ids_;
+};
+
+TEST_F(AskPipelineTest, SameQuestionSameAnswerAndReplayMatches) {
+  Caller clerk{"clerk", {"etat-civil"}, false};
+  auto a = Ask("Quelles pièces fournir pour une carte d'identité ?", clerk);
+  auto b = Ask("Quelles pièces fournir pour une carte d'identité ?", clerk);
+  ASSERT_TRUE(a.ok() && b.ok());
+  EXPECT_FALSE(a->refused());
+  EXPECT_EQ(a->answer(), b->answer());  // byte for byte
+  EXPECT_NE(a->audit_record_id(), b->audit_record_id());
+
+  auto record = index_->audit().Get(a->audit_record_id());
+  ASSERT_TRUE(record.ok());
+  // The record holds what replay needs, the caller's labels included: without them the
+  // labelled notice would be invisible and the answer would differ.
+  EXPECT_NE(record->body_json.find("\"caller_labels\":[\"etat-civil\"]"), std::string::npos);
+  auto replay = pipeline_->ReplayRecord(*record);
+  ASSERT_TRUE(replay.ok()) << replay.status();
+  EXPECT_TRUE(replay->match) << replay->recorded << " vs " << replay->replayed;
+  EXPECT_EQ(replay->replayed, a->answer());
+
+  // Once the cited document is gone, replay reports the difference.
+  ASSERT_TRUE(index_->DeleteDocument(ids_["notice-demande-carte-identite.pdf"]).ok());
+  replay = pipeline_->ReplayRecord(*record);
+  ASSERT_TRUE(replay.ok());
+  EXPECT_FALSE(replay->match);
+}
+
+TEST_F(AskPipelineTest, RefusalsReplayToo) {
+  auto a = Ask("Quelle est la capitale de l'Australie ?", Caller{"x", {}, false});
+  ASSERT_TRUE(a.ok());
+  EXPECT_TRUE(a->refused());
+  auto record = index_->audit().Get(a->audit_record_id());
+  ASSERT_TRUE(record.ok());
+  auto replay = pipeline_->ReplayRecord(*record);
+  ASSERT_TRUE(replay.ok());
+  EXPECT_TRUE(replay->match);
+}
+
+TEST_F(AskPipelineTest, OnlyAskRecordsReplay) {
+  index::AuditRecord r;
+  r.caller = "x";
+  r.kind = "delete";
+  r.body_json = "{}";
+  auto stored = index_->audit().Append(r);
+  ASSERT_TRUE(stored.ok());
+  EXPECT_EQ(pipeline_->ReplayRecord(*stored).status().code(),
+            absl::StatusCode::kInvalidArgument);
+}
+
+TEST_F(AskPipelineTest, AnswersHaveAtMostThreeSentencesEachCited) {
+  auto a = Ask("Devant quel tribunal former un recours contre l'arrêté ?", Caller{"x", {}, false});
+  ASSERT_TRUE(a.ok());
+  ASSERT_FALSE(a->refused());
+  EXPECT_LE(a->sentences_size(), 3);
+  for (const auto& s : a->sentences()) {
+    EXPECT_TRUE(s.supported()) << s.sentence();
+    EXPECT_FALSE(s.cited().empty());
+  }
+  EXPECT_NE(a->answer().find("Orléans"), std::string::npos) << a->answer();
+}
+
+}  // namespace
+}  // namespace greffier::service
