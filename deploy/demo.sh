@@ -3,8 +3,22 @@
 # starts `greffier serve` on an embedded data directory, ingests the bundled sample archive
 # over gRPC, answers the sample questions with cited passages, and leaves the server running.
 #
+# Usage: bash deploy/demo.sh [--model FILE.gguf]
+#   --model  answers are written by that GGUF chat model on the native decoder instead of the
+#            built-in extractive answerer (same questions, same citations and verification).
 # Environment: GREFFIER_DEMO_DIR (default ./demo-data), GREFFIER_DEMO_PORT (default 50051).
 set -euo pipefail
+MODEL=""
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --model) MODEL=$(realpath "$2"); shift 2 ;;
+    *) echo "usage: bash deploy/demo.sh [--model FILE.gguf]" >&2; exit 2 ;;
+  esac
+done
+if [ -n "$MODEL" ] && [ ! -f "$MODEL" ]; then
+  echo "demo: no model file at $MODEL" >&2
+  exit 2
+fi
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
 
@@ -35,7 +49,9 @@ echo "== writing the sample archive into $DEMO/samples"
 "$G" make-samples "$DEMO/samples" >/dev/null
 
 echo "== starting greffier serve on $ADDR (data: $DEMO/index, log: $DEMO/server.log)"
-setsid nohup "$G" serve --data "$DEMO/index" --listen "$ADDR" >"$DEMO/server.log" 2>&1 </dev/null &
+SERVE_ARGS=(--data "$DEMO/index" --listen "$ADDR")
+[ -n "$MODEL" ] && SERVE_ARGS+=(--model "$MODEL")
+setsid nohup "$G" serve "${SERVE_ARGS[@]}" >"$DEMO/server.log" 2>&1 </dev/null &
 echo $! >"$DEMO/server.pid"
 for _ in $(seq 1 100); do
   "$G" client health --server "$ADDR" --timeout-ms 300 >/dev/null 2>&1 && break
@@ -50,7 +66,11 @@ done
 echo "== ingesting the sample archive over gRPC"
 "$G" client ingest --server "$ADDR" --collection mairie-saint-aubin "$DEMO"/samples/*.pdf
 
-echo "== questions (answers cite their passages; the built-in extractive answerer is used)"
+if [ -n "$MODEL" ]; then
+  echo "== questions (answers written by $(basename "$MODEL"), citations verified)"
+else
+  echo "== questions (answers cite their passages; the built-in extractive answerer is used)"
+fi
 while IFS= read -r question; do
   [ -n "$question" ] || continue
   "$G" client ask --server "$ADDR" "$question"

@@ -6,6 +6,7 @@
 #include "absl/strings/str_join.h"
 #include "index/hash.h"
 #include "index/status_macros.h"
+#include "ingest/metadata_detect.h"
 #include "ingest/pdf_extractor.h"
 #include "ingest/sniff.h"
 #include "ingest/text_normalize.h"
@@ -38,13 +39,28 @@ index::DocumentRecord MakeRecord(const ExtractedDocument& doc, const IngestMetad
   r.source_path = source;
   r.content_hash = hash;
   r.mime_type = doc.mime_type;
-  r.title = !meta.title.empty() ? meta.title : !doc.title.empty() ? doc.title : FirstLine(doc.pages);
+  // Given metadata wins over what the text says, which wins over the file's Info title.
+  const DetectedMetadata found = DetectMetadata(doc.pages);
+  r.title = !meta.title.empty()    ? meta.title
+            : !found.title.empty() ? found.title
+            : !doc.title.empty()   ? doc.title
+                                   : FirstLine(doc.pages);
   if (r.title.empty()) r.title = std::filesystem::path(source).filename().string();
   r.collection = meta.collection;
-  r.document_type = meta.document_type;
-  r.date = meta.date;
+  r.document_type = !meta.document_type.empty() ? meta.document_type : found.document_type;
+  r.date = !meta.date.empty() ? meta.date : found.date;
   r.access_labels = meta.access_labels;
   r.extra = meta.extra;
+  auto has_extra = [&](const std::string& key) {
+    for (const auto& [k, v] : r.extra) {
+      if (k == key) return true;
+    }
+    return false;
+  };
+  if (!found.nor.empty() && !has_extra("nor")) r.extra.emplace_back("nor", found.nor);
+  if (!found.references.empty() && !has_extra("references")) {
+    r.extra.emplace_back("references", absl::StrJoin(found.references, "; "));
+  }
   for (const auto& p : doc.pages) {
     r.pages.push_back(index::PageInfo{p.source, static_cast<uint32_t>(CodePointCount(p.text)),
                                       p.ocr_confidence, p.error});
@@ -88,7 +104,10 @@ absl::StatusOr<IngestResult> Ingester::Ingest(std::string_view bytes,
   ExtractedDocument extracted;
   switch (type) {
     case ContentType::kPdf: {
-      GREFFIER_ASSIGN_OR_RETURN(extracted, ExtractPdf(bytes, source_path));
+      GREFFIER_ASSIGN_OR_RETURN(
+          extracted, options_.sandbox ? ExtractPdfSandboxed(bytes, source_path, options_.extract,
+                                                            options_.sandbox_limits)
+                                      : ExtractPdf(bytes, source_path, options_.extract));
       break;
     }
     case ContentType::kText:

@@ -12,6 +12,8 @@
 #include "generate/embedder.h"
 #include "index/index.h"
 #include "ingest/passage_splitter.h"
+#include "ingest/pdf_extractor.h"
+#include "ingest/sandbox.h"
 
 namespace greffier::ingest {
 
@@ -45,6 +47,12 @@ struct IngesterOptions {
   // Files larger than this are refused. Default: 512 MiB.
   uint64_t max_file_bytes = 512ull << 20;
   SplitterOptions splitter;
+  // Layout analysis and OCR settings.
+  ExtractOptions extract;
+  // Parse and OCR PDFs in a child process under `sandbox_limits`, so that a hostile file
+  // is rejected instead of crashing or hanging the caller. Default: true.
+  bool sandbox = true;
+  SandboxOptions sandbox_limits;
 };
 
 // Turns document bytes into a stored document: type sniffing, extraction, passages,

@@ -102,8 +102,19 @@ std::string WritePdf(const PdfDocumentSpec& spec) {
   begin_obj(5);
   absl::StrAppend(&out, "<< /Title ", PdfString(spec.title), " /Author ", PdfString(spec.author),
                   " /Producer (greffier) >>\nendobj\n");
+  // Image XObjects follow the page objects.
+  size_t next_image_obj = 6 + 2 * n_pages;
+  std::vector<std::pair<size_t, const PdfImage*>> images;
   for (size_t i = 0; i < n_pages; ++i) {
     std::string content;
+    std::string xobjects;
+    const PdfImage& img = spec.pages[i].image;
+    if (img.width > 0 && img.height > 0 &&
+        img.gray.size() == static_cast<size_t>(img.width) * static_cast<size_t>(img.height)) {
+      absl::StrAppend(&content, "q ", kPageWidth, " 0 0 ", kPageHeight, " 0 0 cm /Im1 Do Q\n");
+      absl::StrAppend(&xobjects, " /XObject << /Im1 ", next_image_obj, " 0 R >>");
+      images.emplace_back(next_image_obj++, &img);
+    }
     for (const auto& line : spec.pages[i].lines) {
       char pos[96];
       std::snprintf(pos, sizeof(pos), "%.2f %.2f Td\n", line.x, line.y);
@@ -112,11 +123,20 @@ std::string WritePdf(const PdfDocumentSpec& spec) {
     }
     begin_obj(6 + 2 * i);
     absl::StrAppend(&out, "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 ", kPageWidth, " ",
-                    kPageHeight, "] /Resources << /Font << /F1 3 0 R /F2 4 0 R >> >> /Contents ",
+                    kPageHeight, "] /Resources << /Font << /F1 3 0 R /F2 4 0 R >>", xobjects,
+                    " >> /Contents ",
                     7 + 2 * i, " 0 R >>\nendobj\n");
     begin_obj(7 + 2 * i);
     absl::StrAppend(&out, "<< /Length ", content.size(), " >>\nstream\n", content,
                     "\nendstream\nendobj\n");
+  }
+  for (const auto& [num, img] : images) {
+    begin_obj(num);
+    absl::StrAppend(&out, "<< /Type /XObject /Subtype /Image /Width ", img->width, " /Height ",
+                    img->height, " /ColorSpace /DeviceGray /BitsPerComponent 8 /Length ",
+                    img->gray.size(), " >>\nstream\n");
+    out += img->gray;
+    out += "\nendstream\nendobj\n";
   }
   size_t xref = out.size();
   absl::StrAppend(&out, "xref\n0 ", offsets.size() + 1, "\n0000000000 65535 f \n");

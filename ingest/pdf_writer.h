@@ -15,8 +15,16 @@ struct PdfTextLine {
   std::string text;  // UTF-8; characters outside Windows-1252 become '?'
 };
 
+// An 8-bit grey raster drawn over the whole page (a scanned page without text layer).
+struct PdfImage {
+  int width = 0;     // pixels; 0: no image
+  int height = 0;    // pixels
+  std::string gray;  // width * height bytes, rows top to bottom
+};
+
 struct PdfPageSpec {
   std::vector<PdfTextLine> lines;
+  PdfImage image;  // drawn before the lines
 };
 
 struct PdfDocumentSpec {
@@ -25,8 +33,9 @@ struct PdfDocumentSpec {
   std::vector<PdfPageSpec> pages;
 };
 
-// Writes a born-digital PDF (A4, Helvetica with WinAnsiEncoding, one content stream per
-// page, a correct xref table). Used for the bundled sample archive and test fixtures.
+// Writes a PDF (A4, Helvetica with WinAnsiEncoding, one content stream per page, optional
+// uncompressed grey image per page, a correct xref table). Used for the bundled sample
+// archive and test fixtures.
 std::string WritePdf(const PdfDocumentSpec& spec);
 
 // A block of flowing text for LayoutDocument.

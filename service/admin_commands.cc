@@ -5,6 +5,7 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "generate/native_chat_model.h"
 #include "index/audit_log.h"
 #include "service/ask_pipeline.h"
 #include "service/cli_args.h"
@@ -28,7 +29,7 @@ int Fail(const std::string& what, const absl::Status& status) {
 const char kAuditUsage[] =
     "usage: greffier audit verify --data DIR\n"
     "       greffier audit export --data DIR [--out FILE] [--caller NAME]\n"
-    "       greffier audit replay --data DIR RECORD_ID\n"
+    "       greffier audit replay --data DIR [--model FILE.gguf] RECORD_ID\n"
     "Works beside a running server (the data directory is opened read-only).\n";
 
 }  // namespace
@@ -63,7 +64,8 @@ int RunReembedCommand(int argc, char** argv) {
 }
 
 int RunAuditCommand(int argc, char** argv) {
-  absl::StatusOr<CliArgs> args = ParseArgs(argc, argv, 2, {"data", "out", "caller"}, {});
+  absl::StatusOr<CliArgs> args =
+      ParseArgs(argc, argv, 2, {"data", "out", "caller", "model", "threads"}, {});
   if (!args.ok() || args->positionals.empty() || args->Get("data").empty()) {
     return Usage(kAuditUsage);
   }
@@ -135,9 +137,21 @@ int RunAuditCommand(int argc, char** argv) {
     }
     absl::StatusOr<index::AuditRecord> r = log.Get(id);
     if (!r.ok()) return Fail("audit replay", r.status());
+    // Records answered by a model replay with the same model file.
+    std::unique_ptr<generate::NativeChatModel> model;
+    if (args->Has("model")) {
+      generate::NativeChatModelOptions mo;
+      mo.path = args->Get("model");
+      absl::StatusOr<int> threads = args->GetInt("threads", 0);
+      mo.n_threads = threads.ok() ? *threads : 0;
+      absl::StatusOr<std::unique_ptr<generate::NativeChatModel>> opened =
+          generate::NativeChatModel::Open(mo);
+      if (!opened.ok()) return Fail("audit replay", opened.status());
+      model = std::move(*opened);
+    }
     AskPipelineOptions options;
     options.retriever = RetrieverOptionsFor(**embedder);
-    AskPipeline pipeline(index->get(), embedder->get(), nullptr, options);
+    AskPipeline pipeline(index->get(), embedder->get(), model.get(), options);
     absl::StatusOr<AskPipeline::ReplayResult> replay = pipeline.ReplayRecord(*r);
     if (!replay.ok()) return Fail("audit replay", replay.status());
     std::printf("question: %s\nrecorded: %s\nreplayed: %s\n%s\n", r->question.c_str(),

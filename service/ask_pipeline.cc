@@ -174,6 +174,7 @@ absl::Status AskPipeline::Answer(Run& run, const std::function<bool(const v1::As
   }
   size_t used = 0;
   v1::AskEvent passages_event;
+  passages_event.mutable_passages();  // sent even when empty: clients expect it first
   for (const auto& r : run.retrieved) {
     const int number = static_cast<int>(run.shown.size()) + 1;
     std::string block = absl::StrCat("[", number, "] ", r.document.title,
@@ -208,7 +209,11 @@ absl::Status AskPipeline::Answer(Run& run, const std::function<bool(const v1::As
     emit(delta);
     return absl::OkStatus();
   };
-  if (run.shown.empty()) return refuse("no passage matches the question and the caller's filters");
+  if (run.shown.empty()) {
+    return refuse(run.retrieved.empty()
+                      ? "no passage matches the question and the caller's filters"
+                      : "no passage fits the model's context window");
+  }
   if (run.evidence < options_.min_evidence) {
     return refuse(absl::StrCat("best evidence ", run.evidence, " is below the threshold ",
                                options_.min_evidence));
@@ -224,6 +229,7 @@ absl::Status AskPipeline::Answer(Run& run, const std::function<bool(const v1::As
     run.final.set_answerer(model_->Identity());
     std::string user = absl::StrCat(passages_part, question_part);
     GREFFIER_ASSIGN_OR_RETURN(run.prompt, model_->RenderPrompt(system, user));
+    if (options_.on_prompt) options_.on_prompt(run.prompt);
     GREFFIER_ASSIGN_OR_RETURN(
         run.raw_answer,
         model_->Chat(system, user, run.sampling,

@@ -33,6 +33,8 @@ struct AskPipelineOptions {
   generate::ExtractiveOptions extractive;
   // Default sampling for the model path.
   generate::SamplingParams sampling;
+  // Receives the exact prompt text fed to the model (tests, debugging). Default: none.
+  std::function<void(const std::string&)> on_prompt;
   // Append an audit record per question. Only offline evaluation turns this off.
   // Default: true.
   bool audit = true;

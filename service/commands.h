@@ -10,6 +10,8 @@ int RunServeCommand(int argc, char** argv);
 int RunMakeSamplesCommand(int argc, char** argv);
 // `greffier client <ingest|retrieve|documents|passages|delete|health> ...`
 int RunClientCommand(int argc, char** argv);
+// `greffier ingest --data DIR PATH...`: batch ingestion into a data directory.
+int RunIngestCommand(int argc, char** argv);
 // `greffier reembed --data DIR [--embedder lsa|hashing]`
 int RunReembedCommand(int argc, char** argv);
 // `greffier audit verify|export|replay --data DIR ...`

@@ -5,6 +5,7 @@
 #include <string>
 
 #include "service/commands.h"
+#include "service/generate_commands.h"
 
 namespace {
 
@@ -13,9 +14,13 @@ const char kUsage[] =
     "\n"
     "usage: greffier COMMAND [ARGS]\n"
     "  serve --data DIR [--listen HOST:PORT] [--tokens FILE]   run the gRPC server\n"
+    "        [--model FILE.gguf] [--threads N]                 (answers by the model)\n"
     "  client COMMAND ...                                      talk to a running server\n"
     "                                                          (greffier client --help)\n"
+    "  ingest --data DIR PATH...                               ingest files, folders, zip/tar\n"
     "  make-samples DIR                                        write the sample archive PDFs\n"
+    "  generate --model FILE.gguf --prompt TEXT [--chat]       run the native LLM decoder\n"
+    "  make-model --shape S --type T --out FILE.gguf           write a random-weight model\n"
     "  reembed --data DIR [--embedder lsa|hashing]             re-embed every passage\n"
     "  audit verify|export|replay --data DIR ...               check and read the audit log\n"
     "  eval retrieval|answers --corpus F --queries F --qrels F measure on a BEIR data set\n"
@@ -32,6 +37,9 @@ int main(int argc, char** argv) {
   if (cmd == "serve") return greffier::service::RunServeCommand(argc, argv);
   if (cmd == "client") return greffier::service::RunClientCommand(argc, argv);
   if (cmd == "make-samples") return greffier::service::RunMakeSamplesCommand(argc, argv);
+  if (cmd == "generate") return greffier::service::RunGenerateCommand(argc, argv);
+  if (cmd == "make-model") return greffier::service::RunMakeModelCommand(argc, argv);
+  if (cmd == "ingest") return greffier::service::RunIngestCommand(argc, argv);
   if (cmd == "reembed") return greffier::service::RunReembedCommand(argc, argv);
   if (cmd == "audit") return greffier::service::RunAuditCommand(argc, argv);
   if (cmd == "eval") return greffier::service::RunEvalCommand(argc, argv);

@@ -18,7 +18,10 @@ void OnSignal(int) { g_stop = 1; }
 
 int RunServeCommand(int argc, char** argv) {
   absl::StatusOr<CliArgs> args =
-      ParseArgs(argc, argv, 2, {"data", "listen", "tokens", "faiss", "max-document-mb"}, {});
+      ParseArgs(argc, argv, 2,
+                {"data", "listen", "tokens", "faiss", "max-document-mb", "model", "threads",
+                 "template", "min-evidence"},
+                {});
   if (!args.ok()) {
     std::fprintf(stderr, "greffier serve: %s\n", std::string(args.status().message()).c_str());
     return 2;
@@ -27,8 +30,9 @@ int RunServeCommand(int argc, char** argv) {
   options.data_dir = args->Get("data");
   if (options.data_dir.empty()) {
     std::fprintf(stderr,
-                 "usage: greffier serve --data DIR [--listen HOST:PORT] [--tokens FILE] "
-                 "[--faiss FACTORY] [--max-document-mb N]\n");
+                 "usage: greffier serve --data DIR [--listen HOST:PORT] [--tokens FILE]\n"
+                 "         [--model FILE.gguf] [--threads N] [--template NAME]\n"
+                 "         [--min-evidence X] [--faiss FACTORY] [--max-document-mb N]\n");
     return 2;
   }
   options.listen = args->Get("listen", options.listen);
@@ -40,6 +44,15 @@ int RunServeCommand(int argc, char** argv) {
     return 2;
   }
   options.max_document_bytes = static_cast<uint64_t>(*max_mb) << 20;
+  options.model_path = args->Get("model");
+  options.chat_template = args->Get("template");
+  absl::StatusOr<int> threads = args->GetInt("threads", 0);
+  if (!threads.ok() || *threads < 0) {
+    std::fprintf(stderr, "greffier serve: --threads must be a non-negative integer\n");
+    return 2;
+  }
+  options.model_threads = *threads;
+  if (args->Has("min-evidence")) options.min_evidence = std::stod(args->Get("min-evidence"));
   absl::StatusOr<std::unique_ptr<Server>> server = Server::Open(options);
   if (!server.ok()) {
     std::fprintf(stderr, "greffier serve: %s\n", server.status().ToString().c_str());
@@ -47,8 +60,9 @@ int RunServeCommand(int argc, char** argv) {
   }
   std::signal(SIGINT, OnSignal);
   std::signal(SIGTERM, OnSignal);
-  std::printf("greffier serving %s on port %d (data: %s)\n", options.listen.c_str(),
-              (*server)->port(), options.data_dir.c_str());
+  std::printf("greffier serving %s on port %d (data: %s, answers: %s)\n",
+              options.listen.c_str(), (*server)->port(), options.data_dir.c_str(),
+              options.model_path.empty() ? "extractive" : options.model_path.c_str());
   std::fflush(stdout);
   std::thread waiter([&] { (*server)->Wait(); });
   while (!g_stop) std::this_thread::sleep_for(std::chrono::milliseconds(100));

@@ -15,6 +15,7 @@
 #include "grpcpp/security/server_credentials.h"
 #include "grpcpp/server.h"
 #include "grpcpp/server_builder.h"
+#include "generate/native_chat_model.h"
 #include "index/audit_log.h"
 #include "index/index.h"
 #include "index/retriever.h"
@@ -475,6 +476,13 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Open(const ServerOptions& option
   ingest_options.embedder = s->embedder_.get();
   ingest_options.max_file_bytes = options.max_document_bytes;
   GREFFIER_ASSIGN_OR_RETURN(s->ingester_, ingest::Ingester::Open(ingest_options));
+  if (!options.model_path.empty()) {
+    generate::NativeChatModelOptions mo;
+    mo.path = options.model_path;
+    mo.n_threads = options.model_threads;
+    mo.chat_template = options.chat_template;
+    GREFFIER_ASSIGN_OR_RETURN(s->model_, generate::NativeChatModel::Open(mo));
+  }
   AskPipelineOptions ask_options;
   ask_options.retriever = RetrieverOptionsFor(*s->embedder_);
   if (options.min_evidence >= 0) ask_options.min_evidence = options.min_evidence;

@@ -39,6 +39,13 @@ struct ServerOptions {
   uint64_t max_document_bytes = 512ull << 20;
   // FAISS index under the id map. Default: "Flat".
   std::string faiss_factory = "Flat";
+  // GGUF chat model that writes the answers; empty: the built-in extractive answerer.
+  // Default: "".
+  std::string model_path;
+  // Decoder threads per answer; 0: one per core. Default: 0.
+  int model_threads = 0;
+  // Chat template override by name (llama2, mistral, llama3, chatml ...). Default: "".
+  std::string chat_template;
   // Refusal threshold on retrieval evidence; negative keeps the pipeline's default.
   // Default: -1.
   double min_evidence = -1;

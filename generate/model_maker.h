@@ -1,0 +1,67 @@
+#ifndef GREFFIER_GENERATE_MODEL_MAKER_H_
+#define GREFFIER_GENERATE_MODEL_MAKER_H_
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "generate/gguf_writer.h"
+
+namespace greffier::generate {
+
+// The shape of a decoder-only transformer to generate.
+struct ModelShape {
+  std::string arch = "llama";  // "llama" or "qwen2"
+  int n_embd = 64;
+  int n_layer = 2;
+  int n_head = 4;
+  int n_head_kv = 2;
+  int n_ff = 128;
+  int n_vocab = 300;
+  int n_ctx = 2048;
+  bool qkv_bias = false;
+  bool tied_embeddings = false;
+  float rope_theta = 10000.f;
+};
+
+// TinyLlama-1.1B: hidden 2048, 22 layers, 32 heads, 4 KV heads, FFN 5632,
+// vocabulary 32000.
+ModelShape TinyLlamaShape();
+// Qwen2-0.5B: hidden 896, 24 layers, 14 heads, 2 KV heads, FFN 4864,
+// vocabulary 151936, QKV bias, tied embeddings.
+ModelShape Qwen2HalfBShape();
+// A few-hundred-kilobyte model of `arch` for tests.
+ModelShape TinyShape(std::string_view arch);
+// "tinyllama", "qwen2-0.5b", "tiny" (llama) or "tiny-qwen2".
+absl::StatusOr<ModelShape> ShapeByName(std::string_view name);
+
+struct MakeModelOptions {
+  ModelShape shape;
+  // Quantization: a preset ("q4_k_m", "q5_k_m") following the rules common
+  // quantizers apply per tensor, or a ggml type name ("f32", "f16", "bf16",
+  // "q8_0", "q4_0", "q4_1", "q5_0", "q5_1", "q4_k", "q5_k", "q6_k") used for
+  // every matrix except the output projection (q6_k for quantized types
+  // other than q8_0). Norms and biases stay f32. K-quant matrices whose rows
+  // are not a multiple of 256 fall back to q5_0/q5_1/q8_0, as quantizers do.
+  // Default: "f16".
+  std::string type = "f16";
+  // Default: 1.
+  uint64_t seed = 1;
+  // GGUF version. Default: 3.
+  uint32_t gguf_version = 3;
+};
+
+// Fills `writer` with a random-weight model: hyper-parameters, a minimal
+// tokenizer (SentencePiece-style for llama, byte-level BPE for qwen2) and
+// chat template, and the tensors (produced lazily while writing).
+absl::Status BuildRandomModel(const MakeModelOptions& options,
+                              GgufWriter* writer);
+// Writes the model to `path`.
+absl::Status WriteRandomModel(const MakeModelOptions& options,
+                              const std::string& path);
+
+}  // namespace greffier::generate
+
+#endif  // GREFFIER_GENERATE_MODEL_MAKER_H_
