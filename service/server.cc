@@ -20,6 +20,7 @@
 #include "index/index.h"
 #include "index/retriever.h"
 #include "index/status_macros.h"
+#include "ingest/batch.h"
 #include "ingest/ingester.h"
 #include "service/ask_pipeline.h"
 #include "service/auth.h"
@@ -40,6 +41,16 @@ v1::IngestOutcome OutcomeToProto(ingest::IngestOutcome o) {
     case ingest::IngestOutcome::kIngested: return v1::INGEST_OUTCOME_INGESTED;
     case ingest::IngestOutcome::kUnchanged: return v1::INGEST_OUTCOME_UNCHANGED;
     case ingest::IngestOutcome::kReplaced: return v1::INGEST_OUTCOME_REPLACED;
+  }
+  return v1::INGEST_OUTCOME_UNSPECIFIED;
+}
+
+v1::IngestOutcome BatchOutcomeToProto(ingest::BatchOutcome o) {
+  switch (o) {
+    case ingest::BatchOutcome::kIngested: return v1::INGEST_OUTCOME_INGESTED;
+    case ingest::BatchOutcome::kUnchanged: return v1::INGEST_OUTCOME_UNCHANGED;
+    case ingest::BatchOutcome::kReplaced: return v1::INGEST_OUTCOME_REPLACED;
+    case ingest::BatchOutcome::kFailed: return v1::INGEST_OUTCOME_FAILED;
   }
   return v1::INGEST_OUTCOME_UNSPECIFIED;
 }
@@ -143,67 +154,53 @@ class Server::IngestImpl final : public v1::IngestService::Service {
       return grpc::Status(grpc::StatusCode::PERMISSION_DENIED,
                           "IngestPath reads the server's disk and needs an admin caller");
     }
-    namespace fs = std::filesystem;
     std::error_code ec;
-    if (!fs::exists(req->path(), ec)) {
+    if (!std::filesystem::exists(req->path(), ec)) {
       return grpc::Status(grpc::StatusCode::NOT_FOUND,
                           absl::StrCat("no such file or directory on the server: ", req->path()));
     }
-    std::vector<fs::path> files;
-    if (fs::is_directory(req->path(), ec)) {
-      for (auto it = fs::recursive_directory_iterator(req->path(), ec);
-           it != fs::recursive_directory_iterator(); it.increment(ec)) {
-        if (ec) break;
-        if (it->is_regular_file(ec)) files.push_back(it->path());
-      }
-      std::sort(files.begin(), files.end());
-    } else {
-      files.push_back(req->path());
+    if (req->parallelism() < 0) {
+      return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "parallelism must not be negative");
     }
-    auto start = std::chrono::steady_clock::now();
-    v1::IngestProgress::Summary summary;
-    int done = 0;
-    for (const auto& file : files) {
-      if (ctx->IsCancelled()) {
-        return grpc::Status(grpc::StatusCode::CANCELLED, "ingestion cancelled by the client");
-      }
+    // Files, folders and zip/tar archives, several documents at once; a client that goes
+    // away stops new documents from starting (those under way finish and are stored).
+    std::atomic<bool> cancel{false};
+    ingest::BatchOptions bo;
+    bo.jobs = req->parallelism() > 0 ? std::min(req->parallelism(), 16) : 2;
+    bo.metadata = FromProto(req->metadata());
+    bo.max_file_bytes = s_->options_.max_document_bytes;
+    bo.cancel = &cancel;
+    bo.on_progress = [&](const ingest::BatchProgress& p) {
+      if (ctx->IsCancelled()) cancel = true;
       v1::IngestProgress progress;
-      auto* fr = progress.mutable_file();
-      fr->set_source(file.string());
-      std::ifstream in(file, std::ios::binary);
-      std::stringstream buf;
-      buf << in.rdbuf();
-      absl::StatusOr<ingest::IngestResult> r =
-          in ? s_->ingester_->Ingest(buf.str(), file.string(), FromProto(req->metadata()))
-             : absl::StatusOr<ingest::IngestResult>(
-                   absl::UnavailableError(absl::StrCat(file.string(), ": cannot read file")));
-      if (r.ok()) {
-        fr->set_outcome(OutcomeToProto(r->outcome));
-        fr->set_document_id(r->document_id);
-        fr->set_page_count(static_cast<int32_t>(r->pages.size()));
-        summary.set_pages(summary.pages() + static_cast<int64_t>(r->pages.size()));
-        switch (r->outcome) {
-          case ingest::IngestOutcome::kIngested: summary.set_ingested(summary.ingested() + 1); break;
-          case ingest::IngestOutcome::kUnchanged: summary.set_unchanged(summary.unchanged() + 1); break;
-          case ingest::IngestOutcome::kReplaced: summary.set_replaced(summary.replaced() + 1); break;
-        }
-      } else {
-        fr->set_outcome(v1::INGEST_OUTCOME_FAILED);
-        fr->set_error(std::string(r.status().message()));
-        summary.set_failed(summary.failed() + 1);
+      progress.set_files_done(static_cast<int32_t>(p.files_done));
+      progress.set_files_total(static_cast<int32_t>(p.files_total));
+      progress.set_pages_done(static_cast<int64_t>(p.pages_done));
+      if (p.last != nullptr) {
+        auto* fr = progress.mutable_file();
+        fr->set_source(p.last->source);
+        fr->set_outcome(BatchOutcomeToProto(p.last->outcome));
+        fr->set_document_id(p.last->document_id);
+        fr->set_page_count(static_cast<int32_t>(p.last->pages.size()));
+        fr->set_error(p.last->error);
       }
-      progress.set_files_done(++done);
-      progress.set_files_total(static_cast<int32_t>(files.size()));
-      progress.set_pages_done(summary.pages());
-      writer->Write(progress);
+      if (!writer->Write(progress)) cancel = true;
+    };
+    ingest::BatchReport report = ingest::RunBatch(s_->ingester_.get(), {req->path()}, bo);
+    if (report.cancelled && ctx->IsCancelled()) {
+      return grpc::Status(grpc::StatusCode::CANCELLED, "ingestion cancelled by the client");
     }
-    summary.set_seconds(
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
     v1::IngestProgress last;
-    last.set_files_done(done);
-    last.set_files_total(static_cast<int32_t>(files.size()));
-    last.set_pages_done(summary.pages());
-    *last.mutable_summary() = summary;
+    last.set_files_done(static_cast<int32_t>(report.items.size()));
+    last.set_files_total(static_cast<int32_t>(report.files_total));
+    last.set_pages_done(static_cast<int64_t>(report.pages));
+    v1::IngestProgress::Summary* summary = last.mutable_summary();
+    summary->set_ingested(static_cast<int32_t>(report.ingested));
+    summary->set_unchanged(static_cast<int32_t>(report.unchanged));
+    summary->set_replaced(static_cast<int32_t>(report.replaced));
+    summary->set_failed(static_cast<int32_t>(report.failed));
+    summary->set_pages(static_cast<int64_t>(report.pages));
+    summary->set_seconds(report.seconds);
     writer->Write(last);
     return grpc::Status::OK;
   }

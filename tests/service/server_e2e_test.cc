@@ -3,6 +3,7 @@
 
 #include <gtest/gtest.h>
 
+#include <filesystem>
 #include <fstream>
 
 #include "greffier/v1/audit.grpc.pb.h"
@@ -434,6 +435,52 @@ TEST_F(ServerTest, AuditRecordsEveryQuestionAndVerifies) {
   ASSERT_TRUE(audit_->VerifyAuditChain(&allowed, {}, &v).ok());
   EXPECT_TRUE(v.ok()) << v.reason();
   EXPECT_EQ(v.records_checked(), 3u);
+}
+
+TEST_F(ServerTest, IngestPathStreamsProgressAndResumes) {
+  StartServer();
+  std::filesystem::path folder = dir_.path() / "archive";
+  std::filesystem::create_directories(folder / "sub");
+  const auto& docs = ingest::SampleDocuments();
+  for (size_t i = 0; i < 2; ++i) {
+    std::ofstream((folder / "sub" / docs[i].file_name), std::ios::binary) << SamplePdf(docs[i]);
+  }
+  std::ofstream(folder / "photo.pdf", std::ios::binary) << std::string("\x89PNG\r\n\x1a\n", 8);
+  auto run = [&](std::vector<v1::IngestProgress>* events) {
+    grpc::ClientContext ctx;
+    v1::IngestPathRequest req;
+    req.set_path(folder.string());
+    auto reader = ingest_->IngestPath(&ctx, req);
+    v1::IngestProgress p;
+    while (reader->Read(&p)) events->push_back(p);
+    return reader->Finish();
+  };
+  std::vector<v1::IngestProgress> first;
+  ASSERT_TRUE(run(&first).ok());
+  ASSERT_FALSE(first.empty());
+  ASSERT_TRUE(first.back().has_summary());
+  EXPECT_EQ(first.back().summary().ingested(), 2);
+  EXPECT_EQ(first.back().summary().failed(), 1);
+  bool saw_failure_reason = false;
+  for (const auto& e : first) {
+    if (e.has_file() && e.file().outcome() == v1::INGEST_OUTCOME_FAILED) {
+      saw_failure_reason = e.file().error().find("unsupported type") != std::string::npos;
+    }
+  }
+  EXPECT_TRUE(saw_failure_reason);
+  std::vector<v1::IngestProgress> second;  // the same batch again does no work twice
+  ASSERT_TRUE(run(&second).ok());
+  EXPECT_EQ(second.back().summary().unchanged(), 2);
+  EXPECT_EQ(second.back().summary().ingested(), 0);
+
+  grpc::ClientContext ctx;
+  v1::IngestPathRequest missing;
+  missing.set_path((dir_.path() / "nowhere").string());
+  auto reader = ingest_->IngestPath(&ctx, missing);
+  v1::IngestProgress p;
+  while (reader->Read(&p)) {
+  }
+  EXPECT_EQ(reader->Finish().error_code(), grpc::StatusCode::NOT_FOUND);
 }
 
 TEST_F(ServerTest, DataSurvivesARestart) {
