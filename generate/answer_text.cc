@@ -15,17 +15,17 @@ const std::set<std::string>& StopWords() {
       "a", "au", "aux", "avec", "ce", "ces", "cet", "cette", "dans", "de", "des", "du", "elle",
       "elles", "en", "est", "et", "etre", "il", "ils", "je", "la", "le", "les", "leur", "leurs",
       "lui", "ma", "mais", "me", "meme", "mes", "moi", "mon", "ne", "nos", "notre", "nous", "on",
-      "ou", "par", "pas", "pour", "qu", "que", "qui", "sa", "se", "ses", "son", "sont", "sur",
-      "ta", "te", "tes", "toi", "ton", "tu", "un", "une", "vos", "votre", "vous", "y", "ete",
-      "etait", "sera", "ont", "avait", "fait", "faire", "peut", "doit", "faut", "quel", "quelle",
-      "quels", "quelles", "comment", "combien", "quand", "pourquoi", "lequel", "laquelle", "ou",
-      "dont", "quoi", "est-ce", "ai", "as", "avons", "avez", "c", "d", "j", "l", "m", "n", "s",
-      "t", "plus", "moins", "tres", "aussi", "ainsi", "donc", "si", "sans", "sous", "entre",
-      "tout", "tous", "toute", "toutes", "autre", "autres", "selon",
+      "ou", "par", "pas", "pour", "qu", "que", "qui", "sa", "se", "ses", "son", "sont", "sur", "ta",
+      "te", "tes", "toi", "ton", "tu", "un", "une", "vos", "votre", "vous", "y", "ete", "etait",
+      "sera", "ont", "avait", "fait", "faire", "peut", "doit", "faut", "quel", "quelle", "quels",
+      "quelles", "comment", "combien", "quand", "pourquoi", "lequel", "laquelle", "ou", "dont",
+      "quoi", "est-ce", "ai", "as", "avons", "avez", "c", "d", "j", "l", "m", "n", "s", "t", "plus",
+      "moins", "tres", "aussi", "ainsi", "donc", "si", "sans", "sous", "entre", "tout", "tous",
+      "toute", "toutes", "autre", "autres", "selon",
       // English
-      "the", "of", "and", "to", "in", "is", "are", "was", "were", "be", "for", "on", "with",
-      "by", "an", "as", "at", "it", "this", "that", "what", "which", "who", "whom", "when",
-      "where", "why", "how", "does", "do", "did", "can", "from", "or", "not", "its", "their"};
+      "the", "of", "and", "to", "in", "is", "are", "was", "were", "be", "for", "on", "with", "by",
+      "an", "as", "at", "it", "this", "that", "what", "which", "who", "whom", "when", "where",
+      "why", "how", "does", "do", "did", "can", "from", "or", "not", "its", "their"};
   return *words;
 }
 
@@ -38,11 +38,12 @@ std::string LightStem(std::string w) {
 }
 
 bool IsAbbreviation(std::string_view word) {
-  static const std::set<std::string> kAbbrev = {"art", "m", "mm", "mme", "mlle", "n", "no",
-                                                "p", "pp", "cf", "etc", "env", "min", "dr",
-                                                "st", "ste", "vol", "al", "av", "bd", "ch"};
+  static const std::set<std::string> kAbbrev = {"art", "m",   "mm",  "mme", "mlle", "n",   "no",
+                                                "p",   "pp",  "cf",  "etc", "env",  "min", "dr",
+                                                "st",  "ste", "vol", "al",  "av",   "bd",  "ch"};
   std::string lower;
-  for (char c : word) lower.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
+  for (char c : word)
+    lower.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
   if (kAbbrev.count(lower)) return true;
   // Single capital letters: initials and code references ("L. 2121-29").
   return word.size() == 1 && std::isupper(static_cast<unsigned char>(word[0]));
@@ -87,12 +88,13 @@ std::vector<Sentence> SplitSentences(std::string_view text) {
     // ("Article 2 - Durées de conservation"): it stands alone.
     if (c == '\n' && i > start) {
       size_t line_start = text.rfind('\n', i - 1);
-      line_start = line_start == std::string_view::npos || line_start < start ? start : line_start + 1;
+      line_start =
+          line_start == std::string_view::npos || line_start < start ? start : line_start + 1;
       std::string_view line = text.substr(line_start, i - line_start);
       while (!line.empty() && line.back() == ' ') line.remove_suffix(1);
       const char last = line.empty() ? '.' : line.back();
-      if (line_start == start && line.size() < 90 && std::string_view(".,;:!?").find(last) ==
-                                                         std::string_view::npos &&
+      if (line_start == start && line.size() < 90 &&
+          std::string_view(".,;:!?").find(last) == std::string_view::npos &&
           StartsSentence(text, i + 1) && text.substr(i + 1, 1) != "[") {
         emit(i);
         continue;
@@ -146,15 +148,28 @@ std::vector<std::string> NumbersIn(std::string_view text) {
 bool LooksLikeInstruction(std::string_view sentence) {
   std::string folded;
   for (const auto& w : FoldWords(sentence)) folded += w + " ";
-  static const char* kPatterns[] = {
-      "ignore les instructions", "ignorez les instructions", "ignorez toutes les instructions",
-      "oubliez les instructions", "oublie les instructions", "ignorez les consignes",
-      "ignore les consignes", "instructions precedentes", "consignes precedentes",
-      "repondez que", "reponds que", "ignore previous instructions",
-      "ignore all previous instructions", "ignore the previous instructions",
-      "disregard previous instructions", "previous instructions", "answer that",
-      "you are now", "system prompt", "prompt systeme", "tu es maintenant",
-      "vous etes maintenant"};
+  static const char* kPatterns[] = {"ignore les instructions",
+                                    "ignorez les instructions",
+                                    "ignorez toutes les instructions",
+                                    "oubliez les instructions",
+                                    "oublie les instructions",
+                                    "ignorez les consignes",
+                                    "ignore les consignes",
+                                    "instructions precedentes",
+                                    "consignes precedentes",
+                                    "repondez que",
+                                    "reponds que",
+                                    "ignore previous instructions",
+                                    "ignore all previous instructions",
+                                    "ignore the previous instructions",
+                                    "disregard previous instructions",
+                                    "previous instructions",
+                                    "answer that",
+                                    "you are now",
+                                    "system prompt",
+                                    "prompt systeme",
+                                    "tu es maintenant",
+                                    "vous etes maintenant"};
   for (const char* p : kPatterns) {
     if (folded.find(p) != std::string::npos) return true;
   }
@@ -162,12 +177,12 @@ bool LooksLikeInstruction(std::string_view sentence) {
 }
 
 Language DetectLanguage(std::string_view text) {
-  static const std::set<std::string> kFr = {"le", "la", "les", "des", "est", "une", "du",
-                                            "quel", "quelle", "quels", "comment", "combien",
-                                            "pour", "que", "qui", "dans", "sur", "au", "aux"};
-  static const std::set<std::string> kEn = {"the", "is", "are", "what", "which", "how",
-                                            "who", "when", "where", "does", "of", "for", "to",
-                                            "a", "an", "in", "on", "do", "can"};
+  static const std::set<std::string> kFr = {
+      "le",      "la",      "les",  "des", "est", "une",  "du",  "quel", "quelle", "quels",
+      "comment", "combien", "pour", "que", "qui", "dans", "sur", "au",   "aux"};
+  static const std::set<std::string> kEn = {"the",  "is",    "are",  "what", "which", "how", "who",
+                                            "when", "where", "does", "of",   "for",   "to",  "a",
+                                            "an",   "in",    "on",   "do",   "can"};
   int fr = 0, en = 0;
   for (const auto& w : FoldWords(text)) {
     fr += kFr.count(w);
@@ -176,9 +191,7 @@ Language DetectLanguage(std::string_view text) {
   return en > fr ? Language::kEnglish : Language::kFrench;
 }
 
-const char* LanguageCode(Language language) {
-  return language == Language::kEnglish ? "en" : "fr";
-}
+const char* LanguageCode(Language language) { return language == Language::kEnglish ? "en" : "fr"; }
 
 size_t CodePointOffset(std::string_view text, size_t byte) {
   size_t n = 0;

@@ -24,8 +24,8 @@ std::array<char32_t, 256> ByteToCodepoint() {
   std::array<char32_t, 256> map{};
   char32_t next = 256;
   for (int b = 0; b < 256; ++b) {
-    const bool printable = (b >= 0x21 && b <= 0x7E) ||
-                           (b >= 0xA1 && b <= 0xAC) || (b >= 0xAE && b <= 0xFF);
+    const bool printable =
+        (b >= 0x21 && b <= 0x7E) || (b >= 0xA1 && b <= 0xAC) || (b >= 0xAE && b <= 0xFF);
     map[b] = printable ? static_cast<char32_t>(b) : next++;
   }
   return map;
@@ -33,8 +33,7 @@ std::array<char32_t, 256> ByteToCodepoint() {
 
 // Bytes that a mapped token text stands for; false when a character is
 // outside the mapping (then the text is not byte-level).
-bool UnmapBytes(std::string_view text, const std::array<int, 324>& cp_to_byte,
-                std::string* out) {
+bool UnmapBytes(std::string_view text, const std::array<int, 324>& cp_to_byte, std::string* out) {
   out->clear();
   for (size_t i = 0; i < text.size();) {
     const Utf8Char c = DecodeUtf8(text, i);
@@ -47,14 +46,11 @@ bool UnmapBytes(std::string_view text, const std::array<int, 324>& cp_to_byte,
   return true;
 }
 
-bool Mergeable(TokenType t) {
-  return t == TokenType::kNormal || t == TokenType::kUndefined;
-}
+bool Mergeable(TokenType t) { return t == TokenType::kNormal || t == TokenType::kUndefined; }
 
 class ByteLevelBpeModel : public TokenizerModel {
  public:
-  ByteLevelBpeModel(const VocabIndex& index, PreTokenizerKind pre,
-                    int32_t unk_id)
+  ByteLevelBpeModel(const VocabIndex& index, PreTokenizerKind pre, int32_t unk_id)
       : index_(index), pre_(pre), unk_id_(unk_id) {}
 
   absl::Status Init() {
@@ -168,8 +164,7 @@ class ByteLevelBpeModel : public TokenizerModel {
       if (a.rank != b.rank) return a.rank > b.rank;
       return a.left > b.left;
     };
-    std::priority_queue<Candidate, std::vector<Candidate>, decltype(worse)>
-        queue(worse);
+    std::priority_queue<Candidate, std::vector<Candidate>, decltype(worse)> queue(worse);
     auto try_add = [&](int left) {
       if (left < 0) return;
       const int right = sym[left].next;
@@ -217,8 +212,8 @@ class ByteLevelBpeModel : public TokenizerModel {
 
 }  // namespace
 
-absl::StatusOr<std::unique_ptr<TokenizerModel>> NewByteLevelBpeModel(
-    const VocabIndex& index, int32_t unk_id) {
+absl::StatusOr<std::unique_ptr<TokenizerModel>> NewByteLevelBpeModel(const VocabIndex& index,
+                                                                     int32_t unk_id) {
   absl::StatusOr<PreTokenizerKind> pre = PreTokenizerFromName(index.vocab->pre);
   if (!pre.ok()) return pre.status();
   auto model = std::make_unique<ByteLevelBpeModel>(index, *pre, unk_id);

@@ -20,22 +20,15 @@ constexpr uint32_t kLN = kCpLetter | kCpNumber;
 
 class Scanner {
  public:
-  explicit Scanner(const std::vector<Ch>& chars)
-      : c_(chars), n_(chars.size()) {}
+  explicit Scanner(const std::vector<Ch>& chars) : c_(chars), n_(chars.size()) {}
 
-  bool Is(size_t i, uint32_t flag) const {
-    return i < n_ && (c_[i].flags & flag) != 0;
-  }
+  bool Is(size_t i, uint32_t flag) const { return i < n_ && (c_[i].flags & flag) != 0; }
   bool IsSpace(size_t i) const { return Is(i, kCpWhitespace); }
   bool IsLetter(size_t i) const { return Is(i, kCpLetter); }
   bool IsNumber(size_t i) const { return Is(i, kCpNumber); }
   // [^\s\p{L}\p{N}]
-  bool IsOther(size_t i) const {
-    return i < n_ && (c_[i].flags & (kLN | kCpWhitespace)) == 0;
-  }
-  bool IsNewline(size_t i) const {
-    return i < n_ && (c_[i].cp == '\r' || c_[i].cp == '\n');
-  }
+  bool IsOther(size_t i) const { return i < n_ && (c_[i].flags & (kLN | kCpWhitespace)) == 0; }
+  bool IsNewline(size_t i) const { return i < n_ && (c_[i].cp == '\r' || c_[i].cp == '\n'); }
   char32_t Cp(size_t i) const { return i < n_ ? c_[i].cp : 0; }
   size_t size() const { return n_; }
 
@@ -50,8 +43,7 @@ class Scanner {
     const char32_t a = lower(i + 1);
     if (a == 's' || a == 't' || a == 'm' || a == 'd') return 2;
     const char32_t b = lower(i + 2);
-    if ((a == 'r' && b == 'e') || (a == 'v' && b == 'e') ||
-        (a == 'l' && b == 'l')) {
+    if ((a == 'r' && b == 'e') || (a == 'v' && b == 'e') || (a == 'l' && b == 'l')) {
       return 3;
     }
     return 0;
@@ -122,16 +114,15 @@ absl::StatusOr<PreTokenizerKind> PreTokenizerFromName(std::string_view name) {
   if (name.empty() || name == "default" || name == "gpt-2" || name == "gpt2") {
     return PreTokenizerKind::kGpt2;
   }
-  if (name == "llama-bpe" || name == "llama3" || name == "llama-v3" ||
-      name == "smaug-bpe") {
+  if (name == "llama-bpe" || name == "llama3" || name == "llama-v3" || name == "smaug-bpe") {
     return PreTokenizerKind::kLlama3;
   }
   if (name == "qwen2" || name == "deepseek-r1-qwen") {
     return PreTokenizerKind::kQwen2;
   }
-  return absl::UnimplementedError(absl::StrCat(
-      "unsupported byte-level BPE pre-tokenizer '", std::string(name),
-      "' (supported: default, gpt-2, llama-bpe, qwen2)"));
+  return absl::UnimplementedError(absl::StrCat("unsupported byte-level BPE pre-tokenizer '",
+                                               std::string(name),
+                                               "' (supported: default, gpt-2, llama-bpe, qwen2)"));
 }
 
 void PreTokenize(PreTokenizerKind kind, std::string_view text,
@@ -140,8 +131,7 @@ void PreTokenize(PreTokenizerKind kind, std::string_view text,
   chars.reserve(text.size());
   for (size_t i = 0; i < text.size();) {
     const Utf8Char c = DecodeUtf8(text, i);
-    chars.push_back(
-        {static_cast<uint32_t>(i), c.cp, c.valid ? CodepointFlags(c.cp) : 0u});
+    chars.push_back({static_cast<uint32_t>(i), c.cp, c.valid ? CodepointFlags(c.cp) : 0u});
     i += c.len;
   }
   const Scanner s(chars);

@@ -12,13 +12,13 @@ namespace greffier::generate {
 
 // Sampling parameters of one generation; recorded in the audit log for replay.
 struct SamplingParams {
-  int max_tokens = 384;            // Default: 384.
-  float temperature = 0.0f;        // Default: 0 (greedy).
-  int top_k = 40;                  // Default: 40 (0: off).
-  float top_p = 0.95f;             // Default: 0.95 (1: off).
-  float min_p = 0.05f;             // Default: 0.05 (0: off).
+  int max_tokens = 384;             // Default: 384.
+  float temperature = 0.0f;         // Default: 0 (greedy).
+  int top_k = 40;                   // Default: 40 (0: off).
+  float top_p = 0.95f;              // Default: 0.95 (1: off).
+  float min_p = 0.05f;              // Default: 0.05 (0: off).
   float repetition_penalty = 1.1f;  // Default: 1.1 (1: off).
-  uint64_t seed = 0;               // Default: 0. Same seed, same tokens.
+  uint64_t seed = 0;                // Default: 0. Same seed, same tokens.
 };
 
 // A chat model that turns a system instruction and a user message into streamed text.

@@ -17,8 +17,7 @@ bool Contains(std::string_view hay, std::string_view needle) {
 // Python's str.strip() for the whitespace that matters in prompts.
 std::string_view Strip(std::string_view s) {
   auto ws = [](char c) {
-    return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' ||
-           c == '\v';
+    return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
   };
   while (!s.empty() && ws(s.front())) s.remove_prefix(1);
   while (!s.empty() && ws(s.back())) s.remove_suffix(1);
@@ -38,8 +37,7 @@ std::string ExtractChatMlDefaultSystem(std::string_view jinja) {
     const std::string_view body = jinja.substr(pos, end - pos);
     // Only a literal: anything computed (quotes, concatenation, Jinja) is
     // the user's system message, not a default.
-    if (body.empty() ||
-        body.find_first_of("'\"{}+") != std::string_view::npos) {
+    if (body.empty() || body.find_first_of("'\"{}+") != std::string_view::npos) {
       continue;
     }
     std::string out;
@@ -58,8 +56,7 @@ std::string ExtractChatMlDefaultSystem(std::string_view jinja) {
 
 std::string Lower(std::string_view s) {
   std::string out(s);
-  for (char& c : out)
-    c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   return out;
 }
 
@@ -67,29 +64,27 @@ absl::Status CheckRoles(std::span<const ChatMessage> messages) {
   for (size_t i = 0; i < messages.size(); ++i) {
     const std::string& r = messages[i].role;
     if (r != "system" && r != "user" && r != "assistant") {
-      return absl::InvalidArgumentError(
-          absl::StrCat("chat message ", i, " has unsupported role '", r,
-                       "' (expected system, user or assistant)"));
+      return absl::InvalidArgumentError(absl::StrCat("chat message ", i, " has unsupported role '",
+                                                     r, "' (expected system, user or assistant)"));
     }
     if (r == "system" && i != 0) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "chat message ", i, ": a system message must come first"));
+      return absl::InvalidArgumentError(
+          absl::StrCat("chat message ", i, ": a system message must come first"));
     }
   }
   return absl::OkStatus();
 }
 
 // [INST] formats: user/assistant turns alternate, starting with the user.
-absl::Status CheckAlternation(std::span<const ChatMessage> turns,
-                              std::string_view format) {
+absl::Status CheckAlternation(std::span<const ChatMessage> turns, std::string_view format) {
   for (size_t i = 0; i < turns.size(); ++i) {
     const bool user_expected = i % 2 == 0;
     if ((turns[i].role == "user") != user_expected) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "the ", std::string(format),
-          " chat format needs user and assistant turns to alternate, "
-          "starting with the user; turn ",
-          i, " is '", turns[i].role, "'"));
+      return absl::InvalidArgumentError(
+          absl::StrCat("the ", std::string(format),
+                       " chat format needs user and assistant turns to alternate, "
+                       "starting with the user; turn ",
+                       i, " is '", turns[i].role, "'"));
     }
   }
   return absl::OkStatus();
@@ -122,19 +117,17 @@ std::string_view ChatTemplate::name() const { return ChatFormatName(format_); }
 absl::StatusOr<ChatTemplate> ChatTemplate::FromName(std::string_view name) {
   const std::string n = Lower(name);
   for (ChatFormat f :
-       {ChatFormat::kLlama2, ChatFormat::kMistral, ChatFormat::kMistralV3,
-        ChatFormat::kLlama3, ChatFormat::kChatMl, ChatFormat::kZephyr,
-        ChatFormat::kGemma}) {
+       {ChatFormat::kLlama2, ChatFormat::kMistral, ChatFormat::kMistralV3, ChatFormat::kLlama3,
+        ChatFormat::kChatMl, ChatFormat::kZephyr, ChatFormat::kGemma}) {
     if (n == ChatFormatName(f)) return ChatTemplate(f);
   }
   if (n == "qwen" || n == "qwen2") return ChatTemplate(ChatFormat::kChatMl);
   if (n == "llama-3" || n == "llama-2") {
-    return ChatTemplate(n == "llama-3" ? ChatFormat::kLlama3
-                                       : ChatFormat::kLlama2);
+    return ChatTemplate(n == "llama-3" ? ChatFormat::kLlama3 : ChatFormat::kLlama2);
   }
-  return absl::InvalidArgumentError(absl::StrCat(
-      "unknown chat format '", std::string(name),
-      "' (known: llama2, mistral, mistral-v3, llama3, chatml, zephyr, gemma)"));
+  return absl::InvalidArgumentError(
+      absl::StrCat("unknown chat format '", std::string(name),
+                   "' (known: llama2, mistral, mistral-v3, llama3, chatml, zephyr, gemma)"));
 }
 
 absl::StatusOr<ChatTemplate> ChatTemplate::FromJinja(std::string_view jinja) {
@@ -142,11 +135,9 @@ absl::StatusOr<ChatTemplate> ChatTemplate::FromJinja(std::string_view jinja) {
       "; name the format explicitly (llama2, mistral, mistral-v3, llama3, "
       "chatml, zephyr, gemma)";
   if (Strip(jinja).empty()) {
-    return absl::NotFoundError(
-        absl::StrCat("the model has no chat template", kHint));
+    return absl::NotFoundError(absl::StrCat("the model has no chat template", kHint));
   }
-  if (Contains(jinja, "<|start_header_id|>") &&
-      Contains(jinja, "<|end_header_id|>")) {
+  if (Contains(jinja, "<|start_header_id|>") && Contains(jinja, "<|end_header_id|>")) {
     return ChatTemplate(ChatFormat::kLlama3);
   }
   if (Contains(jinja, "<|im_start|>")) {
@@ -154,15 +145,13 @@ absl::StatusOr<ChatTemplate> ChatTemplate::FromJinja(std::string_view jinja) {
     t.default_system_ = ExtractChatMlDefaultSystem(jinja);
     return t;
   }
-  if (Contains(jinja, "<start_of_turn>"))
-    return ChatTemplate(ChatFormat::kGemma);
+  if (Contains(jinja, "<start_of_turn>")) return ChatTemplate(ChatFormat::kGemma);
   if (Contains(jinja, "[INST]")) {
-    if (Contains(jinja, "[SYSTEM_PROMPT]") ||
-        Contains(jinja, "[AVAILABLE_TOOLS]")) {
-      return absl::UnimplementedError(absl::StrCat(
-          "unsupported chat template: a Mistral variant with [SYSTEM_PROMPT] "
-          "or tool markers",
-          kHint));
+    if (Contains(jinja, "[SYSTEM_PROMPT]") || Contains(jinja, "[AVAILABLE_TOOLS]")) {
+      return absl::UnimplementedError(
+          absl::StrCat("unsupported chat template: a Mistral variant with [SYSTEM_PROMPT] "
+                       "or tool markers",
+                       kHint));
     }
     if (Contains(jinja, "<<SYS>>")) return ChatTemplate(ChatFormat::kLlama2);
     if (Contains(jinja, " [/INST]")) return ChatTemplate(ChatFormat::kMistral);
@@ -173,13 +162,12 @@ absl::StatusOr<ChatTemplate> ChatTemplate::FromJinja(std::string_view jinja) {
     return ChatTemplate(ChatFormat::kZephyr);
   }
   std::string head(jinja.substr(0, 80));
-  return absl::UnimplementedError(absl::StrCat(
-      "unrecognised chat template (starts with \"", head, "\")", kHint));
+  return absl::UnimplementedError(
+      absl::StrCat("unrecognised chat template (starts with \"", head, "\")", kHint));
 }
 
-absl::StatusOr<std::string> ChatTemplate::Render(
-    std::span<const ChatMessage> messages,
-    const ChatRenderOptions& options) const {
+absl::StatusOr<std::string> ChatTemplate::Render(std::span<const ChatMessage> messages,
+                                                 const ChatRenderOptions& options) const {
   absl::Status s = CheckRoles(messages);
   if (!s.ok()) return s;
   std::string system = default_system_;
@@ -203,13 +191,11 @@ absl::StatusOr<std::string> ChatTemplate::Render(
       for (size_t i = 0; i < turns.size(); ++i) {
         std::string content = turns[i].content;
         if (i == 0 && has_system) {
-          content =
-              absl::StrCat("<<SYS>>\n", system, "\n<</SYS>>\n\n", content);
+          content = absl::StrCat("<<SYS>>\n", system, "\n<</SYS>>\n\n", content);
         }
         if (turns[i].role == "user") {
           if (i > 0 || options.include_leading_bos) out += bos;
-          absl::StrAppend(&out, "[INST] ", std::string(Strip(content)),
-                          " [/INST]");
+          absl::StrAppend(&out, "[INST] ", std::string(Strip(content)), " [/INST]");
         } else {
           absl::StrAppend(&out, " ", std::string(Strip(content)), " ", eos);
         }
@@ -241,8 +227,7 @@ absl::StatusOr<std::string> ChatTemplate::Render(
           content = absl::StrCat(system, "\n\n", content);
         }
         if (turns[i].role == "user") {
-          absl::StrAppend(&out, "[INST] ", content,
-                          v3 ? "[/INST]" : " [/INST]");
+          absl::StrAppend(&out, "[INST] ", content, v3 ? "[/INST]" : " [/INST]");
         } else if (v3) {
           absl::StrAppend(&out, " ", std::string(Strip(content)), eos);
         } else {
@@ -256,9 +241,8 @@ absl::StatusOr<std::string> ChatTemplate::Render(
         out += pick(options.bos_token, "<|begin_of_text|>");
       }
       auto turn = [&](std::string_view role, std::string_view content) {
-        absl::StrAppend(&out, "<|start_header_id|>", std::string(role),
-                        "<|end_header_id|>\n\n", std::string(Strip(content)),
-                        "<|eot_id|>");
+        absl::StrAppend(&out, "<|start_header_id|>", std::string(role), "<|end_header_id|>\n\n",
+                        std::string(Strip(content)), "<|eot_id|>");
       };
       if (has_system) turn("system", system);
       for (const ChatMessage& m : turns) turn(m.role, m.content);
@@ -272,8 +256,8 @@ absl::StatusOr<std::string> ChatTemplate::Render(
         out += options.bos_token;
       }
       auto turn = [&](std::string_view role, std::string_view content) {
-        absl::StrAppend(&out, "<|im_start|>", std::string(role), "\n",
-                        std::string(content), "<|im_end|>\n");
+        absl::StrAppend(&out, "<|im_start|>", std::string(role), "\n", std::string(content),
+                        "<|im_end|>\n");
       };
       if (has_system) turn("system", system);
       for (const ChatMessage& m : turns) turn(m.role, m.content);
@@ -284,8 +268,7 @@ absl::StatusOr<std::string> ChatTemplate::Render(
       const std::string eos = pick(options.eos_token, "</s>");
       if (options.include_leading_bos) out += pick(options.bos_token, "<s>");
       auto turn = [&](std::string_view role, std::string_view content) {
-        absl::StrAppend(&out, "<|", std::string(role), "|>\n",
-                        std::string(content), eos, "\n");
+        absl::StrAppend(&out, "<|", std::string(role), "|>\n", std::string(content), eos, "\n");
       };
       if (has_system) turn("system", system);
       for (const ChatMessage& m : turns) turn(m.role, m.content);
@@ -302,9 +285,8 @@ absl::StatusOr<std::string> ChatTemplate::Render(
           content = absl::StrCat(system, "\n\n", content);
           system_pending = false;
         }
-        absl::StrAppend(&out, "<start_of_turn>",
-                        m.role == "assistant" ? "model" : "user", "\n", content,
-                        "<end_of_turn>\n");
+        absl::StrAppend(&out, "<start_of_turn>", m.role == "assistant" ? "model" : "user", "\n",
+                        content, "<end_of_turn>\n");
       }
       if (options.add_generation_prompt) out += "<start_of_turn>model\n";
       break;

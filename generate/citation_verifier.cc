@@ -101,8 +101,8 @@ VerifiedAnswer VerifyCitations(const std::string& answer, const std::vector<Show
     std::set<std::string> wanted(terms.begin(), terms.end());
     std::vector<std::string> numbers = NumbersIn(text);
     for (int n : c.cited) {
-      const ShownPassage& p =
-          *std::find_if(shown.begin(), shown.end(), [n](const ShownPassage& s) { return s.number == n; });
+      const ShownPassage& p = *std::find_if(shown.begin(), shown.end(),
+                                            [n](const ShownPassage& s) { return s.number == n; });
       std::vector<Sentence> ps = SplitSentences(p.text);
       for (size_t a = 0; a < ps.size(); ++a) {
         std::set<std::string> have;
@@ -123,9 +123,9 @@ VerifiedAnswer VerifyCitations(const std::string& answer, const std::vector<Show
           }
           // The best support wins; among equals, the shortest span (then the earliest).
           const size_t span = ps[b].end - ps[a].begin;
-          const bool better = support > c.support + 1e-9 ||
-                              (support > c.support - 1e-9 && c.support_passage == n &&
-                               span < c.support_end - c.support_begin);
+          const bool better =
+              support > c.support + 1e-9 || (support > c.support - 1e-9 && c.support_passage == n &&
+                                             span < c.support_end - c.support_begin);
           if (better) {
             c.support = support;
             c.support_passage = n;

@@ -22,8 +22,7 @@ void RmsNorm(const float* x, const float* w, int n, float eps, float* out) {
 }
 
 // Rotates one head in place. cos/sin hold rope_dim/2 entries.
-void Rope(float* h, int rope_dim, RopeStyle style, const float* cs,
-          const float* sn) {
+void Rope(float* h, int rope_dim, RopeStyle style, const float* cs, const float* sn) {
   const int half = rope_dim / 2;
   for (int i = 0; i < half; ++i) {
     int a = style == RopeStyle::kNorm ? 2 * i : i;
@@ -54,8 +53,8 @@ std::string_view StopReasonName(StopReason r) {
   return "?";
 }
 
-absl::StatusOr<std::unique_ptr<Decoder>> Decoder::Create(
-    const Model* model, const DecoderOptions& options) {
+absl::StatusOr<std::unique_ptr<Decoder>> Decoder::Create(const Model* model,
+                                                         const DecoderOptions& options) {
   if (model == nullptr) return absl::InvalidArgumentError("null model");
   auto d = std::unique_ptr<Decoder>(new Decoder());
   d->model_ = model;
@@ -89,8 +88,8 @@ void Decoder::MatMul(const float* x, int n_tok, int ldx,
     }
     auto quant = [&](int64_t t0, int64_t t1) {
       for (int64_t t = t0; t < t1; ++t) {
-        kernels_->quantize_acts(k, x + t * ldx, act_q_.data() + t * k,
-                                act_d_.data() + t * nb, act_s_.data() + t * nb);
+        kernels_->quantize_acts(k, x + t * ldx, act_q_.data() + t * k, act_d_.data() + t * nb,
+                                act_s_.data() + t * nb);
         if (n_tok > 1) {
           float* d8 = act_d8_.data() + t * nb * 8;
           for (int64_t b = 0; b < nb; ++b) {
@@ -129,8 +128,7 @@ void Decoder::MatMul(const float* x, int n_tok, int ldx,
       int64_t r0 = (tile - tiles_before[j]) * kRowTile;
       int64_t r1 = std::min<int64_t>(r0 + kRowTile, w.rows);
       const int code = static_cast<int>(w.type);
-      if (UsesQuantizedActs(w.type) && ks.dot_q_multi[code] != nullptr &&
-          n_tok > 1) {
+      if (UsesQuantizedActs(w.type) && ks.dot_q_multi[code] != nullptr && n_tok > 1) {
         DotQMultiFn dot = ks.dot_q_multi[code];
         QuantizedRow xr[kMaxCols];
         float out[kMaxCols];
@@ -138,8 +136,7 @@ void Decoder::MatMul(const float* x, int n_tok, int ldx,
           const int nc = std::min(kMaxCols, n_tok - t);
           for (int c = 0; c < nc; ++c) {
             xr[c] = {act_q_.data() + (t + c) * k, act_d_.data() + (t + c) * nb,
-                     act_s_.data() + (t + c) * nb,
-                     act_d8_.data() + (t + c) * nb * 8,
+                     act_s_.data() + (t + c) * nb, act_d8_.data() + (t + c) * nb * 8,
                      act_qu_.data() + (t + c) * k};
           }
           for (int64_t r = r0; r < r1; ++r) {
@@ -152,8 +149,7 @@ void Decoder::MatMul(const float* x, int n_tok, int ldx,
       } else if (UsesQuantizedActs(w.type)) {
         DotQFn dot = ks.dot_q[code];
         for (int t = 0; t < n_tok; ++t) {
-          QuantizedRow xr{act_q_.data() + t * k, act_d_.data() + t * nb,
-                          act_s_.data() + t * nb};
+          QuantizedRow xr{act_q_.data() + t * k, act_d_.data() + t * nb, act_s_.data() + t * nb};
           float* y = job.y + static_cast<int64_t>(t) * job.ldy;
           for (int64_t r = r0; r < r1; ++r) y[r] = dot(k, w.Row(r), xr);
         }
@@ -210,8 +206,7 @@ void Decoder::Attention(int layer, int n_tok, int pos0) {
         const float* kp = cache_.K(layer, p) + kvh * hd;
         for (int g = 0; g < group; ++g) {
           const int h = kvh * group + g;
-          sc_base[static_cast<size_t>(g) * n_ctx + p] =
-              dot(hd, kp, q0 + h * hd) * scale;
+          sc_base[static_cast<size_t>(g) * n_ctx + p] = dot(hd, kp, q0 + h * hd) * scale;
         }
       }
       for (int g = 0; g < group; ++g) {
@@ -231,16 +226,15 @@ void Decoder::Attention(int layer, int n_tok, int pos0) {
       for (int p = 0; p < n_pos; ++p) {
         const float* vp = cache_.V(layer, p) + kvh * hd;
         for (int g = 0; g < group; ++g) {
-          axpy(hd, sc_base[static_cast<size_t>(g) * n_ctx + p], vp,
-               out0 + (kvh * group + g) * hd);
+          axpy(hd, sc_base[static_cast<size_t>(g) * n_ctx + p], vp, out0 + (kvh * group + g) * hd);
         }
       }
     }
   });
 }
 
-absl::Status Decoder::Forward(const std::vector<int32_t>& tokens,
-                              std::vector<float>* logits, bool all_logits) {
+absl::Status Decoder::Forward(const std::vector<int32_t>& tokens, std::vector<float>* logits,
+                              bool all_logits) {
   const ModelConfig& c = model_->config();
   const int n_total = static_cast<int>(tokens.size());
   if (n_total == 0) return absl::InvalidArgumentError("no tokens to process");
@@ -251,8 +245,8 @@ absl::Status Decoder::Forward(const std::vector<int32_t>& tokens,
     }
   }
   if (position() + n_total > cache_.capacity()) {
-    return absl::OutOfRangeError(Cat("context full: ", position(), " cached + ",
-                                     n_total, " new > ", cache_.capacity()));
+    return absl::OutOfRangeError(
+        Cat("context full: ", position(), " cached + ", n_total, " new > ", cache_.capacity()));
   }
   const int E = c.n_embd, hd = c.head_dim;
   const int q_dim = c.n_head * hd, kv_dim = c.n_head_kv * hd;
@@ -272,8 +266,8 @@ absl::Status Decoder::Forward(const std::vector<int32_t>& tokens,
     up_.resize(static_cast<size_t>(n) * c.n_ff);
     const WeightMatrix& emb = model_->token_embd();
     for (int t = 0; t < n; ++t) {
-      DequantizeRow(emb.type, emb.Row(tokens[start + t]),
-                    x_.data() + static_cast<size_t>(t) * E, E);
+      DequantizeRow(emb.type, emb.Row(tokens[start + t]), x_.data() + static_cast<size_t>(t) * E,
+                    E);
     }
     // Rope angles per token, shared by every layer and head.
     const int half = c.rope_dim / 2;
@@ -283,27 +277,23 @@ absl::Status Decoder::Forward(const std::vector<int32_t>& tokens,
     for (int t = 0; t < n; ++t) {
       double pos = (pos0 + t) / static_cast<double>(c.rope_linear_scale);
       for (int i = 0; i < half; ++i) {
-        double freq =
-            std::pow(static_cast<double>(c.rope_theta), -2.0 * i / c.rope_dim);
+        double freq = std::pow(static_cast<double>(c.rope_theta), -2.0 * i / c.rope_dim);
         if (!ff.empty()) freq /= ff[i];
         double a = pos * freq;
-        rope_cos_[static_cast<size_t>(t) * half + i] =
-            static_cast<float>(std::cos(a));
-        rope_sin_[static_cast<size_t>(t) * half + i] =
-            static_cast<float>(std::sin(a));
+        rope_cos_[static_cast<size_t>(t) * half + i] = static_cast<float>(std::cos(a));
+        rope_sin_[static_cast<size_t>(t) * half + i] = static_cast<float>(std::sin(a));
       }
     }
 
     for (int l = 0; l < c.n_layer; ++l) {
       const LayerWeights& lw = model_->layers()[l];
       for (int t = 0; t < n; ++t) {
-        RmsNorm(x_.data() + static_cast<size_t>(t) * E, lw.attn_norm.data(), E,
-                c.rms_eps, xn_.data() + static_cast<size_t>(t) * E);
+        RmsNorm(x_.data() + static_cast<size_t>(t) * E, lw.attn_norm.data(), E, c.rms_eps,
+                xn_.data() + static_cast<size_t>(t) * E);
       }
-      MatMul(xn_.data(), n, E,
-             {{&lw.wq, q_.data(), q_dim},
-              {&lw.wk, k_.data(), kv_dim},
-              {&lw.wv, v_.data(), kv_dim}});
+      MatMul(
+          xn_.data(), n, E,
+          {{&lw.wq, q_.data(), q_dim}, {&lw.wk, k_.data(), kv_dim}, {&lw.wv, v_.data(), kv_dim}});
       for (int t = 0; t < n; ++t) {
         float* q = q_.data() + static_cast<size_t>(t) * q_dim;
         float* k = k_.data() + static_cast<size_t>(t) * kv_dim;
@@ -329,12 +319,11 @@ absl::Status Decoder::Forward(const std::vector<int32_t>& tokens,
       MatMul(att_.data(), n, q_dim, {{&lw.wo, xn_.data(), E}});
       for (size_t i = 0; i < static_cast<size_t>(n) * E; ++i) x_[i] += xn_[i];
       for (int t = 0; t < n; ++t) {
-        RmsNorm(x_.data() + static_cast<size_t>(t) * E, lw.ffn_norm.data(), E,
-                c.rms_eps, xn_.data() + static_cast<size_t>(t) * E);
+        RmsNorm(x_.data() + static_cast<size_t>(t) * E, lw.ffn_norm.data(), E, c.rms_eps,
+                xn_.data() + static_cast<size_t>(t) * E);
       }
-      MatMul(
-          xn_.data(), n, E,
-          {{&lw.w_gate, gate_.data(), c.n_ff}, {&lw.w_up, up_.data(), c.n_ff}});
+      MatMul(xn_.data(), n, E,
+             {{&lw.w_gate, gate_.data(), c.n_ff}, {&lw.w_up, up_.data(), c.n_ff}});
       for (size_t i = 0; i < static_cast<size_t>(n) * c.n_ff; ++i) {
         float g = gate_[i];
         gate_[i] = g / (1.f + std::exp(-g)) * up_[i];
@@ -350,19 +339,16 @@ absl::Status Decoder::Forward(const std::vector<int32_t>& tokens,
     const int first = all_logits ? 0 : n - 1;
     const int count = n - first;
     for (int t = first; t < n; ++t) {
-      RmsNorm(x_.data() + static_cast<size_t>(t) * E,
-              model_->output_norm().data(), E, c.rms_eps,
+      RmsNorm(x_.data() + static_cast<size_t>(t) * E, model_->output_norm().data(), E, c.rms_eps,
               xn_.data() + static_cast<size_t>(t - first) * E);
     }
-    float* out =
-        logits->data() + (all_logits ? static_cast<size_t>(start) * V : 0);
+    float* out = logits->data() + (all_logits ? static_cast<size_t>(start) * V : 0);
     MatMul(xn_.data(), count, E, {{&model_->output(), out, V}});
   }
   return absl::OkStatus();
 }
 
-absl::StatusOr<GenerateResult> Generate(Decoder* decoder,
-                                        const std::vector<int32_t>& prompt,
+absl::StatusOr<GenerateResult> Generate(Decoder* decoder, const std::vector<int32_t>& prompt,
                                         const GenerateOptions& options) {
   using Clock = std::chrono::steady_clock;
   GenerateResult result;
@@ -393,8 +379,7 @@ absl::StatusOr<GenerateResult> Generate(Decoder* decoder,
       break;
     }
     int32_t tok = sampler.Sample(&logits, history);
-    if (std::find(stop_tokens.begin(), stop_tokens.end(), tok) !=
-        stop_tokens.end()) {
+    if (std::find(stop_tokens.begin(), stop_tokens.end(), tok) != stop_tokens.end()) {
       result.stop_reason = StopReason::kEndOfSequence;
       break;
     }
@@ -407,8 +392,7 @@ absl::StatusOr<GenerateResult> Generate(Decoder* decoder,
       releasable = result.text.size();
       for (const std::string& ss : options.stop_strings) {
         if (ss.empty()) continue;
-        size_t at =
-            result.text.find(ss, emitted > ss.size() ? emitted - ss.size() : 0);
+        size_t at = result.text.find(ss, emitted > ss.size() ? emitted - ss.size() : 0);
         if (at != std::string::npos) {
           result.text.resize(at);
           releasable = at;
@@ -420,10 +404,8 @@ absl::StatusOr<GenerateResult> Generate(Decoder* decoder,
         // Hold back a suffix that could begin a stop string.
         for (const std::string& ss : options.stop_strings) {
           if (ss.empty()) continue;
-          for (size_t len = std::min(ss.size() - 1, result.text.size());
-               len > 0; --len) {
-            if (result.text.compare(result.text.size() - len, len, ss, 0,
-                                    len) == 0) {
+          for (size_t len = std::min(ss.size() - 1, result.text.size()); len > 0; --len) {
+            if (result.text.compare(result.text.size() - len, len, ss, 0, len) == 0) {
               releasable = std::min(releasable, result.text.size() - len);
               break;
             }
@@ -433,8 +415,7 @@ absl::StatusOr<GenerateResult> Generate(Decoder* decoder,
       releasable = std::max(releasable, emitted);
     }
     if (options.on_token) {
-      std::string_view piece(result.text.data() + emitted,
-                             releasable - emitted);
+      std::string_view piece(result.text.data() + emitted, releasable - emitted);
       emitted = releasable;
       if (!options.on_token(tok, piece)) {
         result.stop_reason = StopReason::kCallback;
@@ -457,8 +438,7 @@ absl::StatusOr<GenerateResult> Generate(Decoder* decoder,
       result.stop_reason != StopReason::kCallback) {
     options.on_token(-1, std::string_view(result.text).substr(emitted));
   }
-  result.generation_seconds =
-      std::chrono::duration<double>(Clock::now() - t1).count();
+  result.generation_seconds = std::chrono::duration<double>(Clock::now() - t1).count();
   return result;
 }
 

@@ -36,15 +36,15 @@ struct DecoderOptions {
 // flags passed to Generate, which may be set from any thread.
 class Decoder {
  public:
-  static absl::StatusOr<std::unique_ptr<Decoder>> Create(
-      const Model* model, const DecoderOptions& options = {});
+  static absl::StatusOr<std::unique_ptr<Decoder>> Create(const Model* model,
+                                                         const DecoderOptions& options = {});
 
   // Runs `tokens` at positions position()..position()+n-1, appending them to
   // the KV cache. Fills `logits` with n_vocab floats per token when
   // `all_logits`, else with the last token's only. Tokens must be in the
   // vocabulary and fit in the cache.
-  absl::Status Forward(const std::vector<int32_t>& tokens,
-                       std::vector<float>* logits, bool all_logits = false);
+  absl::Status Forward(const std::vector<int32_t>& tokens, std::vector<float>* logits,
+                       bool all_logits = false);
 
   // Tokens held in the KV cache.
   int position() const { return cache_.length(); }
@@ -64,8 +64,7 @@ class Decoder {
     float* y;
     int ldy;
   };
-  void MatMul(const float* x, int n_tok, int ldx,
-              std::initializer_list<MatMulJob> jobs);
+  void MatMul(const float* x, int n_tok, int ldx, std::initializer_list<MatMulJob> jobs);
   void Attention(int layer, int n_tok, int pos0);
 
   const Model* model_ = nullptr;
@@ -124,8 +123,7 @@ struct GenerateResult {
 
 // Clears the decoder's cache, processes `prompt` in batches, then samples up
 // to max_tokens tokens.
-absl::StatusOr<GenerateResult> Generate(Decoder* decoder,
-                                        const std::vector<int32_t>& prompt,
+absl::StatusOr<GenerateResult> Generate(Decoder* decoder, const std::vector<int32_t>& prompt,
                                         const GenerateOptions& options);
 
 }  // namespace greffier::generate

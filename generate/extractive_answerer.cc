@@ -20,10 +20,9 @@ struct Candidate {
 };
 
 bool AsksForNumber(const std::string& question) {
-  static const std::set<std::string> kCues = {"combien", "quand", "prix",   "montant", "date",
-                                              "annee",   "age",   "duree",  "nombre",  "delai",
-                                              "how",     "many",  "much",   "when",    "year",
-                                              "tarif",   "cout",  "taux",   "heure",   "jour"};
+  static const std::set<std::string> kCues = {
+      "combien", "quand", "prix", "montant", "date", "annee", "age",  "duree", "nombre", "delai",
+      "how",     "many",  "much", "when",    "year", "tarif", "cout", "taux",  "heure",  "jour"};
   for (const auto& w : ContentTerms(question)) {
     if (kCues.count(w)) return true;
   }

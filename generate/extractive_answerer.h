@@ -38,7 +38,6 @@ struct ExtractiveOptions {
   // Bonus of the first passage's sentences, divided by 1 + the passage's rank: retrieval
   // already weighed the whole passage. Default: 0.08.
   double rank_prior = 0.4;
-
 };
 
 struct ExtractiveAnswer {

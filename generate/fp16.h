@@ -23,8 +23,7 @@ inline float HalfToFloat(uint16_t h) {
         ++e;
         mant <<= 1;
       } while ((mant & 0x400) == 0);
-      bits = sign | static_cast<uint32_t>(127 - 15 - e) << 23 |
-             (mant & 0x3ff) << 13;
+      bits = sign | static_cast<uint32_t>(127 - 15 - e) << 23 | (mant & 0x3ff) << 13;
     }
   } else if (exp == 31) {
     bits = sign | 0x7f800000u | mant << 13;
@@ -42,8 +41,7 @@ inline uint16_t FloatToHalf(float f) {
   uint32_t sign = (x >> 16) & 0x8000;
   uint32_t abs = x & 0x7fffffff;
   if (abs >= 0x7f800000u) {  // inf or NaN
-    return static_cast<uint16_t>(sign | 0x7c00 |
-                                 (abs > 0x7f800000u ? 0x200 : 0));
+    return static_cast<uint16_t>(sign | 0x7c00 | (abs > 0x7f800000u ? 0x200 : 0));
   }
   if (abs >= 0x477ff000u) return static_cast<uint16_t>(sign | 0x7c00);
   if (abs < 0x38800000u) {  // subnormal half or zero
@@ -76,8 +74,7 @@ inline float Bf16ToFloat(uint16_t h) {
 inline uint16_t FloatToBf16(float f) {
   uint32_t x;
   std::memcpy(&x, &f, 4);
-  if ((x & 0x7fffffff) > 0x7f800000u)
-    return static_cast<uint16_t>((x >> 16) | 64);
+  if ((x & 0x7fffffff) > 0x7f800000u) return static_cast<uint16_t>((x >> 16) | 64);
   x += 0x7fff + ((x >> 16) & 1);
   return static_cast<uint16_t>(x >> 16);
 }

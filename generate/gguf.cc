@@ -256,24 +256,20 @@ GgufFile::~GgufFile() {
   if (mapping_ != nullptr) munmap(mapping_, size_);
 }
 
-absl::StatusOr<std::unique_ptr<GgufFile>> GgufFile::Open(
-    const std::string& path) {
+absl::StatusOr<std::unique_ptr<GgufFile>> GgufFile::Open(const std::string& path) {
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) {
-    return absl::NotFoundError(
-        Cat("GGUF file ", path, ": cannot open: ", strerror(errno)));
+    return absl::NotFoundError(Cat("GGUF file ", path, ": cannot open: ", strerror(errno)));
   }
   struct stat st;
   if (fstat(fd, &st) != 0) {
     int e = errno;
     ::close(fd);
-    return absl::InternalError(
-        Cat("GGUF file ", path, ": fstat failed: ", strerror(e)));
+    return absl::InternalError(Cat("GGUF file ", path, ": fstat failed: ", strerror(e)));
   }
   if (!S_ISREG(st.st_mode)) {
     ::close(fd);
-    return absl::InvalidArgumentError(
-        Cat("GGUF file ", path, ": not a regular file"));
+    return absl::InvalidArgumentError(Cat("GGUF file ", path, ": not a regular file"));
   }
   auto file = std::unique_ptr<GgufFile>(new GgufFile());
   file->path_ = path;
@@ -283,8 +279,7 @@ absl::StatusOr<std::unique_ptr<GgufFile>> GgufFile::Open(
     if (m == MAP_FAILED) {
       int e = errno;
       ::close(fd);
-      return absl::InternalError(
-          Cat("GGUF file ", path, ": mmap failed: ", strerror(e)));
+      return absl::InternalError(Cat("GGUF file ", path, ": mmap failed: ", strerror(e)));
     }
     file->mapping_ = m;
     file->data_ = static_cast<const uint8_t*>(m);
@@ -295,14 +290,13 @@ absl::StatusOr<std::unique_ptr<GgufFile>> GgufFile::Open(
   return file;
 }
 
-absl::StatusOr<std::unique_ptr<GgufFile>> GgufFile::OpenFromMemory(
-    std::string_view bytes, const std::string& name) {
+absl::StatusOr<std::unique_ptr<GgufFile>> GgufFile::OpenFromMemory(std::string_view bytes,
+                                                                   const std::string& name) {
   auto file = std::unique_ptr<GgufFile>(new GgufFile());
   file->path_ = name;
   file->size_ = bytes.size();
   // 64-byte aligned copy so tensor data is as aligned as in a mapped file.
-  uint8_t* p = static_cast<uint8_t*>(
-      ::operator new[](bytes.size() + 1, std::align_val_t(64)));
+  uint8_t* p = static_cast<uint8_t*>(::operator new[](bytes.size() + 1, std::align_val_t(64)));
   std::memcpy(p, bytes.data(), bytes.size());
   file->owned_ = std::unique_ptr<uint8_t[], void (*)(uint8_t*)>(p, FreeAligned);
   file->data_ = p;
@@ -311,10 +305,8 @@ absl::StatusOr<std::unique_ptr<GgufFile>> GgufFile::OpenFromMemory(
   return file;
 }
 
-absl::Status GgufFile::KeyError(std::string_view key,
-                                std::string_view why) const {
-  return absl::InvalidArgumentError(
-      Cat("GGUF file ", path_, ": key '", key, "': ", why));
+absl::Status GgufFile::KeyError(std::string_view key, std::string_view why) const {
+  return absl::InvalidArgumentError(Cat("GGUF file ", path_, ": key '", key, "': ", why));
 }
 
 absl::Status GgufFile::Parse() {
@@ -327,8 +319,7 @@ absl::Status GgufFile::Parse() {
   if (magic != kGgufMagic) return err("not a GGUF file (wrong magic)");
   if (!c.Get(&version_)) return err("truncated in header (version)");
   if (version_ != 2 && version_ != 3) {
-    return err(
-        Cat("unsupported GGUF version ", version_, " (supported: 2 and 3)"));
+    return err(Cat("unsupported GGUF version ", version_, " (supported: 2 and 3)"));
   }
   uint64_t n_tensors = 0, n_kv = 0;
   if (!c.Get(&n_tensors) || !c.Get(&n_kv)) {
@@ -339,8 +330,7 @@ absl::Status GgufFile::Parse() {
   }
   if (n_kv > kMaxKvs) return err(Cat("absurd metadata count ", n_kv));
 
-  auto read_string = [&](std::string_view what,
-                         std::string_view* out) -> absl::Status {
+  auto read_string = [&](std::string_view what, std::string_view* out) -> absl::Status {
     uint64_t len = 0;
     if (!c.Get(&len)) return err(Cat("truncated in ", what));
     if (len > kMaxStringLen || len > c.remaining()) {
@@ -378,21 +368,18 @@ absl::Status GgufFile::Parse() {
         for (uint64_t j = 0; j < v.array_count; ++j) {
           uint64_t len = 0;
           if (!c.Get(&len) || len > c.remaining()) {
-            return KeyError(key, Cat("truncated at string element ", j, " of ",
-                                     v.array_count));
+            return KeyError(key, Cat("truncated at string element ", j, " of ", v.array_count));
           }
           c.Skip(len);
         }
       } else {
         uint64_t es = ScalarSize(v.array_type);
         if (es == 0) {
-          return KeyError(key, Cat("unsupported array element type ",
-                                   GgufTypeName(v.array_type)));
+          return KeyError(key, Cat("unsupported array element type ", GgufTypeName(v.array_type)));
         }
         uint64_t bytes = 0;
         if (MulOverflow(es, v.array_count, &bytes) || bytes > c.remaining()) {
-          return KeyError(key, Cat("array of ", v.array_count, " ",
-                                   GgufTypeName(v.array_type),
+          return KeyError(key, Cat("array of ", v.array_count, " ", GgufTypeName(v.array_type),
                                    " runs past the end of the file"));
         }
         c.Skip(bytes);
@@ -417,8 +404,8 @@ absl::Status GgufFile::Parse() {
     }
     int64_t al = ReadIntAt(a->data, a->type, &big);
     if (big || al <= 0 || (al & (al - 1)) != 0 || al > (1 << 20)) {
-      return KeyError("general.alignment", Cat("invalid alignment ", al,
-                                               " (must be a power of two)"));
+      return KeyError("general.alignment",
+                      Cat("invalid alignment ", al, " (must be a power of two)"));
     }
     alignment_ = static_cast<uint64_t>(al);
   }
@@ -429,8 +416,7 @@ absl::Status GgufFile::Parse() {
     absl::Status s = read_string(Cat("name of tensor #", i), &name);
     if (!s.ok()) return s;
     auto terr = [&](std::string_view why) {
-      return absl::InvalidArgumentError(
-          Cat("GGUF file ", path_, ": tensor '", name, "': ", why));
+      return absl::InvalidArgumentError(Cat("GGUF file ", path_, ": tensor '", name, "': ", why));
     };
     GgufTensorInfo t;
     t.name = std::string(name);
@@ -459,16 +445,14 @@ absl::Status GgufFile::Parse() {
     }
     t.n_elements = n;
     if (t.ne[0] % info->block_elems != 0) {
-      return terr(Cat("row length ", t.ne[0],
-                      " is not a multiple of the block size ",
+      return terr(Cat("row length ", t.ne[0], " is not a multiple of the block size ",
                       info->block_elems, " of type ", info->name));
     }
     if (MulOverflow(n / info->block_elems, info->block_bytes, &t.size_bytes)) {
       return terr("absurd size (byte count overflows)");
     }
     if (t.offset % alignment_ != 0) {
-      return terr(
-          Cat("data offset ", t.offset, " is not aligned to ", alignment_));
+      return terr(Cat("data offset ", t.offset, " is not aligned to ", alignment_));
     }
     tensors_.push_back(std::move(t));
   }
@@ -481,10 +465,10 @@ absl::Status GgufFile::Parse() {
   }
   for (const GgufTensorInfo& t : tensors_) {
     if (t.offset > data_size || t.size_bytes > data_size - t.offset) {
-      return absl::InvalidArgumentError(
-          Cat("GGUF file ", path_, ": tensor '", t.name, "': data [", t.offset,
-              ", +", t.size_bytes, ") runs past the end of the data section (",
-              data_size, " bytes; file truncated or corrupt)"));
+      return absl::InvalidArgumentError(Cat("GGUF file ", path_, ": tensor '", t.name, "': data [",
+                                            t.offset, ", +", t.size_bytes,
+                                            ") runs past the end of the data section (", data_size,
+                                            " bytes; file truncated or corrupt)"));
     }
   }
   return absl::OkStatus();
@@ -507,12 +491,10 @@ const GgufTensorInfo* GgufFile::FindTensor(std::string_view name) const {
 absl::StatusOr<std::string> GgufFile::GetString(std::string_view key) const {
   const GgufValue* v = Find(key);
   if (v == nullptr) {
-    return absl::NotFoundError(
-        Cat("GGUF file ", path_, ": key '", key, "' absent"));
+    return absl::NotFoundError(Cat("GGUF file ", path_, ": key '", key, "' absent"));
   }
   if (v->type != GgufType::kString) {
-    return KeyError(key,
-                    Cat("expected a string, found ", GgufTypeName(v->type)));
+    return KeyError(key, Cat("expected a string, found ", GgufTypeName(v->type)));
   }
   return std::string(reinterpret_cast<const char*>(v->data), v->size);
 }
@@ -520,12 +502,10 @@ absl::StatusOr<std::string> GgufFile::GetString(std::string_view key) const {
 absl::StatusOr<int64_t> GgufFile::GetInt(std::string_view key) const {
   const GgufValue* v = Find(key);
   if (v == nullptr) {
-    return absl::NotFoundError(
-        Cat("GGUF file ", path_, ": key '", key, "' absent"));
+    return absl::NotFoundError(Cat("GGUF file ", path_, ": key '", key, "' absent"));
   }
   if (!IsInteger(v->type)) {
-    return KeyError(key,
-                    Cat("expected an integer, found ", GgufTypeName(v->type)));
+    return KeyError(key, Cat("expected an integer, found ", GgufTypeName(v->type)));
   }
   bool big = false;
   int64_t x = ReadIntAt(v->data, v->type, &big);
@@ -536,12 +516,10 @@ absl::StatusOr<int64_t> GgufFile::GetInt(std::string_view key) const {
 absl::StatusOr<uint64_t> GgufFile::GetUint(std::string_view key) const {
   const GgufValue* v = Find(key);
   if (v == nullptr) {
-    return absl::NotFoundError(
-        Cat("GGUF file ", path_, ": key '", key, "' absent"));
+    return absl::NotFoundError(Cat("GGUF file ", path_, ": key '", key, "' absent"));
   }
   if (!IsInteger(v->type)) {
-    return KeyError(key,
-                    Cat("expected an integer, found ", GgufTypeName(v->type)));
+    return KeyError(key, Cat("expected an integer, found ", GgufTypeName(v->type)));
   }
   if (v->type == GgufType::kUint64) {
     uint64_t x;
@@ -551,8 +529,7 @@ absl::StatusOr<uint64_t> GgufFile::GetUint(std::string_view key) const {
   bool big = false;
   int64_t x = ReadIntAt(v->data, v->type, &big);
   if (x < 0) {
-    return KeyError(key,
-                    Cat("negative value ", x, " where a count was expected"));
+    return KeyError(key, Cat("negative value ", x, " where a count was expected"));
   }
   return static_cast<uint64_t>(x);
 }
@@ -560,8 +537,7 @@ absl::StatusOr<uint64_t> GgufFile::GetUint(std::string_view key) const {
 absl::StatusOr<float> GgufFile::GetFloat(std::string_view key) const {
   const GgufValue* v = Find(key);
   if (v == nullptr) {
-    return absl::NotFoundError(
-        Cat("GGUF file ", path_, ": key '", key, "' absent"));
+    return absl::NotFoundError(Cat("GGUF file ", path_, ": key '", key, "' absent"));
   }
   if (v->type == GgufType::kFloat32) {
     float f;
@@ -576,8 +552,7 @@ absl::StatusOr<float> GgufFile::GetFloat(std::string_view key) const {
   if (IsInteger(v->type)) {
     bool big = false;
     int64_t x = ReadIntAt(v->data, v->type, &big);
-    return big ? static_cast<float>(static_cast<uint64_t>(x))
-               : static_cast<float>(x);
+    return big ? static_cast<float>(static_cast<uint64_t>(x)) : static_cast<float>(x);
   }
   return KeyError(key, Cat("expected a number, found ", GgufTypeName(v->type)));
 }
@@ -585,8 +560,7 @@ absl::StatusOr<float> GgufFile::GetFloat(std::string_view key) const {
 absl::StatusOr<bool> GgufFile::GetBool(std::string_view key) const {
   const GgufValue* v = Find(key);
   if (v == nullptr) {
-    return absl::NotFoundError(
-        Cat("GGUF file ", path_, ": key '", key, "' absent"));
+    return absl::NotFoundError(Cat("GGUF file ", path_, ": key '", key, "' absent"));
   }
   if (v->type != GgufType::kBool) {
     return KeyError(key, Cat("expected a bool, found ", GgufTypeName(v->type)));
@@ -594,12 +568,10 @@ absl::StatusOr<bool> GgufFile::GetBool(std::string_view key) const {
   return v->data[0] != 0;
 }
 
-absl::StatusOr<std::vector<std::string>> GgufFile::GetStringArray(
-    std::string_view key) const {
+absl::StatusOr<std::vector<std::string>> GgufFile::GetStringArray(std::string_view key) const {
   const GgufValue* v = Find(key);
   if (v == nullptr) {
-    return absl::NotFoundError(
-        Cat("GGUF file ", path_, ": key '", key, "' absent"));
+    return absl::NotFoundError(Cat("GGUF file ", path_, ": key '", key, "' absent"));
   }
   if (v->type != GgufType::kArray || v->array_type != GgufType::kString) {
     return KeyError(key, "expected an array of strings");
@@ -616,15 +588,13 @@ absl::StatusOr<std::vector<std::string>> GgufFile::GetStringArray(
   return out;
 }
 
-absl::StatusOr<std::vector<float>> GgufFile::GetFloatArray(
-    std::string_view key) const {
+absl::StatusOr<std::vector<float>> GgufFile::GetFloatArray(std::string_view key) const {
   const GgufValue* v = Find(key);
   if (v == nullptr) {
-    return absl::NotFoundError(
-        Cat("GGUF file ", path_, ": key '", key, "' absent"));
+    return absl::NotFoundError(Cat("GGUF file ", path_, ": key '", key, "' absent"));
   }
-  if (v->type != GgufType::kArray || (v->array_type != GgufType::kFloat32 &&
-                                      v->array_type != GgufType::kFloat64)) {
+  if (v->type != GgufType::kArray ||
+      (v->array_type != GgufType::kFloat32 && v->array_type != GgufType::kFloat64)) {
     return KeyError(key, "expected an array of floats");
   }
   std::vector<float> out(v->array_count);
@@ -640,12 +610,10 @@ absl::StatusOr<std::vector<float>> GgufFile::GetFloatArray(
   return out;
 }
 
-absl::StatusOr<std::vector<int32_t>> GgufFile::GetIntArray(
-    std::string_view key) const {
+absl::StatusOr<std::vector<int32_t>> GgufFile::GetIntArray(std::string_view key) const {
   const GgufValue* v = Find(key);
   if (v == nullptr) {
-    return absl::NotFoundError(
-        Cat("GGUF file ", path_, ": key '", key, "' absent"));
+    return absl::NotFoundError(Cat("GGUF file ", path_, ": key '", key, "' absent"));
   }
   if (v->type != GgufType::kArray || !IsInteger(v->array_type)) {
     return KeyError(key, "expected an array of integers");
@@ -655,8 +623,7 @@ absl::StatusOr<std::vector<int32_t>> GgufFile::GetIntArray(
   for (uint64_t i = 0; i < v->array_count; ++i) {
     bool big = false;
     int64_t x = ReadIntAt(v->data + es * i, v->array_type, &big);
-    if (big || x < std::numeric_limits<int32_t>::min() ||
-        x > std::numeric_limits<int32_t>::max()) {
+    if (big || x < std::numeric_limits<int32_t>::min() || x > std::numeric_limits<int32_t>::max()) {
       return KeyError(key, Cat("element ", i, " does not fit int32"));
     }
     out[i] = static_cast<int32_t>(x);
@@ -664,20 +631,18 @@ absl::StatusOr<std::vector<int32_t>> GgufFile::GetIntArray(
   return out;
 }
 
-absl::StatusOr<uint64_t> GgufFile::GetUintOr(std::string_view key,
-                                             uint64_t fallback) const {
+absl::StatusOr<uint64_t> GgufFile::GetUintOr(std::string_view key, uint64_t fallback) const {
   if (Find(key) == nullptr) return fallback;
   return GetUint(key);
 }
 
-absl::StatusOr<float> GgufFile::GetFloatOr(std::string_view key,
-                                           float fallback) const {
+absl::StatusOr<float> GgufFile::GetFloatOr(std::string_view key, float fallback) const {
   if (Find(key) == nullptr) return fallback;
   return GetFloat(key);
 }
 
-absl::StatusOr<std::string> GgufFile::GetStringOr(
-    std::string_view key, std::string_view fallback) const {
+absl::StatusOr<std::string> GgufFile::GetStringOr(std::string_view key,
+                                                  std::string_view fallback) const {
   if (Find(key) == nullptr) return std::string(fallback);
   return GetString(key);
 }

@@ -114,8 +114,7 @@ class GgufFile {
  public:
   // Maps and validates `path`. Errors name the file, the key or tensor, and
   // the reason.
-  static absl::StatusOr<std::unique_ptr<GgufFile>> Open(
-      const std::string& path);
+  static absl::StatusOr<std::unique_ptr<GgufFile>> Open(const std::string& path);
   // Same, from bytes held in memory (copied); `name` is used in errors.
   static absl::StatusOr<std::unique_ptr<GgufFile>> OpenFromMemory(
       std::string_view bytes, const std::string& name = "<memory>");
@@ -129,9 +128,7 @@ class GgufFile {
   uint64_t alignment() const { return alignment_; }
 
   // Metadata keys in file order.
-  const std::vector<std::pair<std::string, GgufValue>>& metadata() const {
-    return kvs_;
-  }
+  const std::vector<std::pair<std::string, GgufValue>>& metadata() const { return kvs_; }
   // The value of `key`, or nullptr.
   const GgufValue* Find(std::string_view key) const;
 
@@ -143,18 +140,15 @@ class GgufFile {
   // Accepts float32, float64 and integer values.
   absl::StatusOr<float> GetFloat(std::string_view key) const;
   absl::StatusOr<bool> GetBool(std::string_view key) const;
-  absl::StatusOr<std::vector<std::string>> GetStringArray(
-      std::string_view key) const;
+  absl::StatusOr<std::vector<std::string>> GetStringArray(std::string_view key) const;
   absl::StatusOr<std::vector<float>> GetFloatArray(std::string_view key) const;
   // Any integer element type whose values fit in int32.
   absl::StatusOr<std::vector<int32_t>> GetIntArray(std::string_view key) const;
 
   // Absent keys give `fallback`; present keys of the wrong type are errors.
-  absl::StatusOr<uint64_t> GetUintOr(std::string_view key,
-                                     uint64_t fallback) const;
+  absl::StatusOr<uint64_t> GetUintOr(std::string_view key, uint64_t fallback) const;
   absl::StatusOr<float> GetFloatOr(std::string_view key, float fallback) const;
-  absl::StatusOr<std::string> GetStringOr(std::string_view key,
-                                          std::string_view fallback) const;
+  absl::StatusOr<std::string> GetStringOr(std::string_view key, std::string_view fallback) const;
 
   const std::vector<GgufTensorInfo>& tensors() const { return tensors_; }
   const GgufTensorInfo* FindTensor(std::string_view name) const;

@@ -29,8 +29,7 @@ GgufWriter::GgufWriter(uint32_t version, uint64_t alignment)
   if (alignment_ != 32) SetUint32("general.alignment", alignment_);
 }
 
-void GgufWriter::AddKv(std::string_view key, GgufType type,
-                       std::string payload) {
+void GgufWriter::AddKv(std::string_view key, GgufType type, std::string payload) {
   AppendString(&kv_bytes_, key);
   Append<uint32_t>(&kv_bytes_, static_cast<uint32_t>(type));
   kv_bytes_ += payload;
@@ -67,24 +66,21 @@ void GgufWriter::SetBool(std::string_view key, bool value) {
   Append<uint8_t>(&p, value ? 1 : 0);
   AddKv(key, GgufType::kBool, std::move(p));
 }
-void GgufWriter::SetStringArray(std::string_view key,
-                                const std::vector<std::string>& values) {
+void GgufWriter::SetStringArray(std::string_view key, const std::vector<std::string>& values) {
   std::string p;
   Append<uint32_t>(&p, static_cast<uint32_t>(GgufType::kString));
   Append<uint64_t>(&p, values.size());
   for (const auto& v : values) AppendString(&p, v);
   AddKv(key, GgufType::kArray, std::move(p));
 }
-void GgufWriter::SetFloatArray(std::string_view key,
-                               const std::vector<float>& values) {
+void GgufWriter::SetFloatArray(std::string_view key, const std::vector<float>& values) {
   std::string p;
   Append<uint32_t>(&p, static_cast<uint32_t>(GgufType::kFloat32));
   Append<uint64_t>(&p, values.size());
   for (float v : values) Append(&p, v);
   AddKv(key, GgufType::kArray, std::move(p));
 }
-void GgufWriter::SetInt32Array(std::string_view key,
-                               const std::vector<int32_t>& values) {
+void GgufWriter::SetInt32Array(std::string_view key, const std::vector<int32_t>& values) {
   std::string p;
   Append<uint32_t>(&p, static_cast<uint32_t>(GgufType::kInt32));
   Append<uint64_t>(&p, values.size());
@@ -101,15 +97,13 @@ absl::Status GgufWriter::AddTensorLazy(std::string_view name, GgmlType type,
         Cat("tensor '", name, "': unknown type ", static_cast<uint32_t>(type)));
   }
   if (ne.empty() || ne.size() > 4) {
-    return absl::InvalidArgumentError(
-        Cat("tensor '", name, "': needs 1 to 4 dimensions"));
+    return absl::InvalidArgumentError(Cat("tensor '", name, "': needs 1 to 4 dimensions"));
   }
   uint64_t n = 1;
   for (uint64_t d : ne) n *= d;
   if (n == 0 || ne[0] % info->block_elems != 0) {
-    return absl::InvalidArgumentError(
-        Cat("tensor '", name, "': row length ", ne[0],
-            " is not a multiple of the block size of ", info->name));
+    return absl::InvalidArgumentError(Cat("tensor '", name, "': row length ", ne[0],
+                                          " is not a multiple of the block size of ", info->name));
   }
   Tensor t;
   t.name = std::string(name);
@@ -123,8 +117,8 @@ absl::Status GgufWriter::AddTensorLazy(std::string_view name, GgmlType type,
   return absl::OkStatus();
 }
 
-absl::Status GgufWriter::AddTensor(std::string_view name, GgmlType type,
-                                   std::vector<uint64_t> ne, std::string data) {
+absl::Status GgufWriter::AddTensor(std::string_view name, GgmlType type, std::vector<uint64_t> ne,
+                                   std::string data) {
   absl::Status s = AddTensorLazy(name, type, std::move(ne), nullptr);
   if (!s.ok()) return s;
   Tensor& t = tensors_.back();
@@ -133,15 +127,14 @@ absl::Status GgufWriter::AddTensor(std::string_view name, GgmlType type,
     uint64_t want = t.size;
     data_size_ = t.offset;
     tensors_.pop_back();
-    return absl::InvalidArgumentError(Cat("tensor '", n, "': ", data.size(),
-                                          " bytes given, ", want, " needed"));
+    return absl::InvalidArgumentError(
+        Cat("tensor '", n, "': ", data.size(), " bytes given, ", want, " needed"));
   }
   t.data = std::move(data);
   return absl::OkStatus();
 }
 
-absl::Status GgufWriter::Write(
-    const std::function<absl::Status(std::string_view)>& sink) const {
+absl::Status GgufWriter::Write(const std::function<absl::Status(std::string_view)>& sink) const {
   std::string head;
   Append<uint32_t>(&head, 0x46554747);
   Append<uint32_t>(&head, version_);
@@ -166,8 +159,8 @@ absl::Status GgufWriter::Write(
       bytes = produced;
     }
     if (bytes.size() != t.size) {
-      return absl::InternalError(Cat("tensor '", t.name, "': ", bytes.size(),
-                                     " bytes produced, ", t.size, " needed"));
+      return absl::InternalError(
+          Cat("tensor '", t.name, "': ", bytes.size(), " bytes produced, ", t.size, " needed"));
     }
     s = sink(bytes);
     if (!s.ok()) return s;
@@ -191,11 +184,9 @@ absl::StatusOr<std::string> GgufWriter::Serialize() const {
 }
 
 absl::Status GgufWriter::WriteFile(const std::string& path) const {
-  std::unique_ptr<FILE, int (*)(FILE*)> f(std::fopen(path.c_str(), "wb"),
-                                          &std::fclose);
+  std::unique_ptr<FILE, int (*)(FILE*)> f(std::fopen(path.c_str(), "wb"), &std::fclose);
   if (!f) {
-    return absl::InternalError(
-        Cat("cannot create ", path, ": ", std::strerror(errno)));
+    return absl::InternalError(Cat("cannot create ", path, ": ", std::strerror(errno)));
   }
   absl::Status s = Write([&](std::string_view b) {
     if (std::fwrite(b.data(), 1, b.size(), f.get()) != b.size()) {

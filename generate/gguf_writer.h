@@ -29,18 +29,16 @@ class GgufWriter {
   void SetInt32(std::string_view key, int32_t value);
   void SetFloat32(std::string_view key, float value);
   void SetBool(std::string_view key, bool value);
-  void SetStringArray(std::string_view key,
-                      const std::vector<std::string>& values);
+  void SetStringArray(std::string_view key, const std::vector<std::string>& values);
   void SetFloatArray(std::string_view key, const std::vector<float>& values);
   void SetInt32Array(std::string_view key, const std::vector<int32_t>& values);
 
   // `ne` lists dimensions innermost first (ggml order). `data` must hold
   // exactly the tensor's byte size for `type`.
-  absl::Status AddTensor(std::string_view name, GgmlType type,
-                         std::vector<uint64_t> ne, std::string data);
+  absl::Status AddTensor(std::string_view name, GgmlType type, std::vector<uint64_t> ne,
+                         std::string data);
   // Same, with the bytes produced by `producer` during Write/Serialize.
-  absl::Status AddTensorLazy(std::string_view name, GgmlType type,
-                             std::vector<uint64_t> ne,
+  absl::Status AddTensorLazy(std::string_view name, GgmlType type, std::vector<uint64_t> ne,
                              std::function<std::string()> producer);
 
   // The whole file in memory (for tests and small models).
@@ -58,8 +56,7 @@ class GgufWriter {
     std::string data;
     std::function<std::string()> producer;
   };
-  absl::Status Write(
-      const std::function<absl::Status(std::string_view)>& sink) const;
+  absl::Status Write(const std::function<absl::Status(std::string_view)>& sink) const;
   void AddKv(std::string_view key, GgufType type, std::string payload);
 
   uint32_t version_;

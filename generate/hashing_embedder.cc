@@ -23,21 +23,46 @@ uint64_t Fnv1a(std::string_view s, uint64_t seed) {
 // Base letter of common Latin accented letters (after lower-casing).
 UChar32 StripAccent(UChar32 c) {
   if (c < 0xC0 || c > 0x17F) return c;
-  static const char* kLatin1 =
-      "aaaaaaaceeeeiiiidnooooo/ouuuuyty";  // U+00E0..U+00FF
+  static const char* kLatin1 = "aaaaaaaceeeeiiiidnooooo/ouuuuyty";  // U+00E0..U+00FF
   if (c >= 0xE0 && c <= 0xFF) {
     char b = kLatin1[c - 0xE0];
     return b == '/' ? c : b;
   }
   switch (c) {
-    case 0x153: return 'o';  // œ (its 'e' is lost; rare enough)
-    case 0x101: case 0x103: case 0x105: return 'a';
-    case 0x107: case 0x109: case 0x10B: case 0x10D: return 'c';
-    case 0x113: case 0x115: case 0x117: case 0x119: case 0x11B: return 'e';
-    case 0x12B: case 0x12D: case 0x12F: case 0x131: return 'i';
-    case 0x14D: case 0x14F: case 0x151: return 'o';
-    case 0x16B: case 0x16D: case 0x16F: case 0x171: case 0x173: return 'u';
-    default: return c;
+    case 0x153:
+      return 'o';  // œ (its 'e' is lost; rare enough)
+    case 0x101:
+    case 0x103:
+    case 0x105:
+      return 'a';
+    case 0x107:
+    case 0x109:
+    case 0x10B:
+    case 0x10D:
+      return 'c';
+    case 0x113:
+    case 0x115:
+    case 0x117:
+    case 0x119:
+    case 0x11B:
+      return 'e';
+    case 0x12B:
+    case 0x12D:
+    case 0x12F:
+    case 0x131:
+      return 'i';
+    case 0x14D:
+    case 0x14F:
+    case 0x151:
+      return 'o';
+    case 0x16B:
+    case 0x16D:
+    case 0x16F:
+    case 0x171:
+    case 0x173:
+      return 'u';
+    default:
+      return c;
   }
 }
 

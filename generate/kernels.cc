@@ -33,8 +33,7 @@ float DotQ4_0(int64_t n, const void* w, const QuantizedRow& x) {
     const int8_t* q = x.q + 32 * i;
     int s = 0;
     for (int j = 0; j < 16; ++j) {
-      s +=
-          ((b[i].qs[j] & 0xF) - 8) * q[j] + ((b[i].qs[j] >> 4) - 8) * q[j + 16];
+      s += ((b[i].qs[j] & 0xF) - 8) * q[j] + ((b[i].qs[j] >> 4) - 8) * q[j + 16];
     }
     sum += HalfToFloat(b[i].d) * x.d[i] * s;
   }
@@ -147,12 +146,9 @@ float DotQ6_K(int64_t n, const void* w, const QuantizedRow& x) {
       int8_t* y = v + 128 * h;
       for (int l = 0; l < 32; ++l) {
         y[l] = static_cast<int8_t>(((ql[l] & 0xF) | ((qh[l] & 3) << 4)) - 32);
-        y[l + 32] = static_cast<int8_t>(
-            ((ql[l + 32] & 0xF) | (((qh[l] >> 2) & 3) << 4)) - 32);
-        y[l + 64] = static_cast<int8_t>(
-            ((ql[l] >> 4) | (((qh[l] >> 4) & 3) << 4)) - 32);
-        y[l + 96] = static_cast<int8_t>(
-            ((ql[l + 32] >> 4) | (((qh[l] >> 6) & 3) << 4)) - 32);
+        y[l + 32] = static_cast<int8_t>(((ql[l + 32] & 0xF) | (((qh[l] >> 2) & 3) << 4)) - 32);
+        y[l + 64] = static_cast<int8_t>(((ql[l] >> 4) | (((qh[l] >> 4) & 3) << 4)) - 32);
+        y[l + 96] = static_cast<int8_t>(((ql[l + 32] >> 4) | (((qh[l] >> 6) & 3) << 4)) - 32);
       }
     }
     for (int s = 0; s < 8; ++s) {
@@ -161,8 +157,7 @@ float DotQ6_K(int64_t n, const void* w, const QuantizedRow& x) {
         s0 += v[32 * s + j] * q[32 * s + j];
         s1 += v[32 * s + 16 + j] * q[32 * s + 16 + j];
       }
-      sum +=
-          d * xd[s] * (b[i].scales[2 * s] * s0 + b[i].scales[2 * s + 1] * s1);
+      sum += d * xd[s] * (b[i].scales[2 * s] * s0 + b[i].scales[2 * s + 1] * s1);
     }
   }
   return sum;
@@ -219,10 +214,8 @@ bool HasAvx2() {
          __builtin_cpu_supports("f16c");
 }
 bool HasAvx512() {
-  return HasAvx2() && __builtin_cpu_supports("avx512f") &&
-         __builtin_cpu_supports("avx512bw") &&
-         __builtin_cpu_supports("avx512vl") &&
-         __builtin_cpu_supports("avx512dq") &&
+  return HasAvx2() && __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+         __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512dq") &&
          __builtin_cpu_supports("avx512vnni");
 }
 
@@ -269,8 +262,7 @@ std::string_view SimdLevelName(SimdLevel level) {
 }
 
 bool UsesQuantizedActs(GgmlType type) {
-  return type != GgmlType::kF32 && type != GgmlType::kF16 &&
-         type != GgmlType::kBF16;
+  return type != GgmlType::kF32 && type != GgmlType::kF16 && type != GgmlType::kBF16;
 }
 
 const KernelSet& BestKernels() { return *All().best; }

@@ -35,17 +35,16 @@ using DotQFn = float (*)(int64_t n, const void* w, const QuantizedRow& x);
 using DotFFn = float (*)(int64_t n, const void* w, const float* x);
 // out[c] = dot(w, x[c]) for c < n_cols (at most kMaxCols): one pass over
 // the weight row serves several tokens (prompt processing).
-using DotQMultiFn = void (*)(int64_t n, const void* w, const QuantizedRow* x,
-                             int n_cols, float* out);
+using DotQMultiFn = void (*)(int64_t n, const void* w, const QuantizedRow* x, int n_cols,
+                             float* out);
 inline constexpr int kMaxCols = 4;
 // out[c] = dot(w, x[c]) for float weight types, several tokens per pass.
-using DotFMultiFn = void (*)(int64_t n, const void* w, const float* const* x,
-                             int n_cols, float* out);
+using DotFMultiFn = void (*)(int64_t n, const void* w, const float* const* x, int n_cols,
+                             float* out);
 // y += a * x over n floats.
 using AxpyFn = void (*)(int64_t n, float a, const float* x, float* y);
 // Quantizes `n` floats (n % 32 == 0) into q/d/s.
-using QuantizeActsFn = void (*)(int64_t n, const float* x, int8_t* q, float* d,
-                                float* s);
+using QuantizeActsFn = void (*)(int64_t n, const float* x, int8_t* q, float* d, float* s);
 
 // Kernel table for one instruction set. Entries are nullptr for types the set
 // does not accelerate; KernelsFor fills those from the scalar set.

@@ -40,11 +40,9 @@ inline __m256i Nibbles(const uint8_t* qs) {
 
 // 32 bits -> 32 bytes of 0x10 where the bit is set.
 inline __m256i BitsToBytes(uint32_t bits) {
-  const __m256i shuf =
-      _mm256_setr_epi64x(0x0000000000000000, 0x0101010101010101,
-                         0x0202020202020202, 0x0303030303030303);
-  __m256i v =
-      _mm256_shuffle_epi8(_mm256_set1_epi32(static_cast<int>(bits)), shuf);
+  const __m256i shuf = _mm256_setr_epi64x(0x0000000000000000, 0x0101010101010101,
+                                          0x0202020202020202, 0x0303030303030303);
+  __m256i v = _mm256_shuffle_epi8(_mm256_set1_epi32(static_cast<int>(bits)), shuf);
   const __m256i mask = _mm256_set1_epi64x(0x7fbfdfeff7fbfdfe);
   v = _mm256_or_si256(v, mask);
   v = _mm256_cmpeq_epi8(v, _mm256_set1_epi64x(-1));
@@ -56,8 +54,7 @@ float DotQ8_0(int64_t n, const void* w, const QuantizedRow& x) {
   __m256 acc = _mm256_setzero_ps();
   for (int64_t i = 0; i < n / 32; ++i) {
     __m256i wq = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(b[i].qs));
-    __m256i xq =
-        _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x.q + 32 * i));
+    __m256i xq = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x.q + 32 * i));
     __m256 p = _mm256_cvtepi32_ps(DotS8S8(wq, xq));
     acc = _mm256_fmadd_ps(_mm256_set1_ps(H2F(b[i].d) * x.d[i]), p, acc);
   }
@@ -75,8 +72,7 @@ void DotQ8_0Multi(int64_t n, const void* w, const QuantizedRow* x, float* out) {
     __m256i aw = _mm256_sign_epi8(wq, wq);
     const float d = H2F(b[i].d);
     for (int c = 0; c < kCols; ++c) {
-      __m256i xq =
-          _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x[c].q + 32 * i));
+      __m256i xq = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x[c].q + 32 * i));
       __m256 p = _mm256_cvtepi32_ps(DotU8S8(aw, _mm256_sign_epi8(xq, wq)));
       acc[c] = _mm256_fmadd_ps(_mm256_set1_ps(d * x[c].d[i]), p, acc[c]);
     }
@@ -97,8 +93,7 @@ void DotQ4_0Multi(int64_t n, const void* w, const QuantizedRow* x, float* out) {
     __m256i q = Nibbles(b[i].qs);
     const float d = H2F(b[i].d);
     for (int c = 0; c < kCols; ++c) {
-      __m256i xq =
-          _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x[c].q + 32 * i));
+      __m256i xq = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x[c].q + 32 * i));
       __m256 p = _mm256_cvtepi32_ps(DotU8S8(q, xq));
       acc[c] = _mm256_fmadd_ps(_mm256_set1_ps(d * x[c].d[i]), p, acc[c]);
       corr[c] += d * x[c].s[i];
@@ -107,19 +102,18 @@ void DotQ4_0Multi(int64_t n, const void* w, const QuantizedRow* x, float* out) {
   for (int c = 0; c < kCols; ++c) out[c] = Hsum(acc[c]) - 8.f * corr[c];
 }
 
-#define GREFFIER_MULTI(NAME)                                                \
-  void NAME##M(int64_t n, const void* w, const QuantizedRow* x, int n_cols, \
-               float* out) {                                                \
-    switch (n_cols) {                                                       \
-      case 4:                                                               \
-        return NAME##Multi<4>(n, w, x, out);                                \
-      case 3:                                                               \
-        return NAME##Multi<3>(n, w, x, out);                                \
-      case 2:                                                               \
-        return NAME##Multi<2>(n, w, x, out);                                \
-      default:                                                              \
-        return NAME##Multi<1>(n, w, x, out);                                \
-    }                                                                       \
+#define GREFFIER_MULTI(NAME)                                                              \
+  void NAME##M(int64_t n, const void* w, const QuantizedRow* x, int n_cols, float* out) { \
+    switch (n_cols) {                                                                     \
+      case 4:                                                                             \
+        return NAME##Multi<4>(n, w, x, out);                                              \
+      case 3:                                                                             \
+        return NAME##Multi<3>(n, w, x, out);                                              \
+      case 2:                                                                             \
+        return NAME##Multi<2>(n, w, x, out);                                              \
+      default:                                                                            \
+        return NAME##Multi<1>(n, w, x, out);                                              \
+    }                                                                                     \
   }
 GREFFIER_MULTI(DotQ8_0)
 GREFFIER_MULTI(DotQ4_0)
@@ -130,8 +124,7 @@ float DotQ4_0(int64_t n, const void* w, const QuantizedRow& x) {
   __m256 acc = _mm256_setzero_ps();
   float corr = 0;
   for (int64_t i = 0; i < n / 32; ++i) {
-    __m256i xq =
-        _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x.q + 32 * i));
+    __m256i xq = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x.q + 32 * i));
     __m256 p = _mm256_cvtepi32_ps(DotU8S8(Nibbles(b[i].qs), xq));
     float d = H2F(b[i].d);
     acc = _mm256_fmadd_ps(_mm256_set1_ps(d * x.d[i]), p, acc);
@@ -145,8 +138,7 @@ float DotQ4_1(int64_t n, const void* w, const QuantizedRow& x) {
   __m256 acc = _mm256_setzero_ps();
   float mins = 0;
   for (int64_t i = 0; i < n / 32; ++i) {
-    __m256i xq =
-        _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x.q + 32 * i));
+    __m256i xq = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x.q + 32 * i));
     __m256 p = _mm256_cvtepi32_ps(DotU8S8(Nibbles(b[i].qs), xq));
     acc = _mm256_fmadd_ps(_mm256_set1_ps(H2F(b[i].d) * x.d[i]), p, acc);
     mins += H2F(b[i].m) * x.s[i];
@@ -163,8 +155,7 @@ float DotQ5(int64_t n, const void* w, const QuantizedRow& x) {
     uint32_t qh;
     std::memcpy(&qh, b[i].qh, 4);
     __m256i q = _mm256_or_si256(Nibbles(b[i].qs), BitsToBytes(qh));
-    __m256i xq =
-        _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x.q + 32 * i));
+    __m256i xq = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x.q + 32 * i));
     __m256 p = _mm256_cvtepi32_ps(DotU8S8(q, xq));
     float d = H2F(b[i].d);
     acc = _mm256_fmadd_ps(_mm256_set1_ps(d * x.d[i]), p, acc);
@@ -188,14 +179,11 @@ float DotQ4_K(int64_t n, const void* w, const QuantizedRow& x) {
     const float* xd = x.d + 8 * i;
     const float* xs = x.s + 8 * i;
     for (int c = 0; c < 4; ++c) {
-      __m256i qs = _mm256_loadu_si256(
-          reinterpret_cast<const __m256i*>(b[i].qs + 32 * c));
+      __m256i qs = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(b[i].qs + 32 * c));
       __m256i lo = _mm256_and_si256(qs, m4);
       __m256i hi = _mm256_and_si256(_mm256_srli_epi16(qs, 4), m4);
-      __m256i x0 =
-          _mm256_loadu_si256(reinterpret_cast<const __m256i*>(q + 64 * c));
-      __m256i x1 =
-          _mm256_loadu_si256(reinterpret_cast<const __m256i*>(q + 64 * c + 32));
+      __m256i x0 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(q + 64 * c));
+      __m256i x1 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(q + 64 * c + 32));
       uint8_t sc0, m0, sc1, m1;
       GetScaleMinK4(2 * c, b[i].scales, &sc0, &m0);
       GetScaleMinK4(2 * c + 1, b[i].scales, &sc1, &m1);
@@ -222,19 +210,14 @@ float DotQ5_K(int64_t n, const void* w, const QuantizedRow& x) {
     const float* xs = x.s + 8 * i;
     __m256i qh = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(b[i].qh));
     for (int c = 0; c < 4; ++c) {
-      __m256i qs = _mm256_loadu_si256(
-          reinterpret_cast<const __m256i*>(b[i].qs + 32 * c));
+      __m256i qs = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(b[i].qs + 32 * c));
       __m256i h0 = _mm256_and_si256(_mm256_srli_epi16(qh, 2 * c), one);
       __m256i h1 = _mm256_and_si256(_mm256_srli_epi16(qh, 2 * c + 1), one);
-      __m256i lo =
-          _mm256_or_si256(_mm256_and_si256(qs, m4), _mm256_slli_epi16(h0, 4));
+      __m256i lo = _mm256_or_si256(_mm256_and_si256(qs, m4), _mm256_slli_epi16(h0, 4));
       __m256i hi =
-          _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(qs, 4), m4),
-                          _mm256_slli_epi16(h1, 4));
-      __m256i x0 =
-          _mm256_loadu_si256(reinterpret_cast<const __m256i*>(q + 64 * c));
-      __m256i x1 =
-          _mm256_loadu_si256(reinterpret_cast<const __m256i*>(q + 64 * c + 32));
+          _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(qs, 4), m4), _mm256_slli_epi16(h1, 4));
+      __m256i x0 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(q + 64 * c));
+      __m256i x1 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(q + 64 * c + 32));
       uint8_t sc0, m0, sc1, m1;
       GetScaleMinK4(2 * c, b[i].scales, &sc0, &m0);
       GetScaleMinK4(2 * c + 1, b[i].scales, &sc1, &m1);
@@ -258,35 +241,26 @@ float DotQ6_K(int64_t n, const void* w, const QuantizedRow& x) {
     const float d = H2F(b[i].d);
     for (int h = 0; h < 2; ++h) {
       const uint8_t* ql = b[i].ql + 64 * h;
-      __m256i qh = _mm256_loadu_si256(
-          reinterpret_cast<const __m256i*>(b[i].qh + 32 * h));
+      __m256i qh = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(b[i].qh + 32 * h));
       __m256i l0 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(ql));
-      __m256i l1 =
-          _mm256_loadu_si256(reinterpret_cast<const __m256i*>(ql + 32));
+      __m256i l1 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(ql + 32));
       __m256i q[4];
-      q[0] = _mm256_or_si256(_mm256_and_si256(l0, m4),
-                             _mm256_slli_epi16(_mm256_and_si256(qh, m3), 4));
-      q[1] = _mm256_or_si256(
-          _mm256_and_si256(l1, m4),
-          _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(qh, 2), m3), 4));
-      q[2] = _mm256_or_si256(
-          _mm256_and_si256(_mm256_srli_epi16(l0, 4), m4),
-          _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(qh, 4), m3), 4));
-      q[3] = _mm256_or_si256(
-          _mm256_and_si256(_mm256_srli_epi16(l1, 4), m4),
-          _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(qh, 6), m3), 4));
+      q[0] =
+          _mm256_or_si256(_mm256_and_si256(l0, m4), _mm256_slli_epi16(_mm256_and_si256(qh, m3), 4));
+      q[1] = _mm256_or_si256(_mm256_and_si256(l1, m4),
+                             _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(qh, 2), m3), 4));
+      q[2] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(l0, 4), m4),
+                             _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(qh, 4), m3), 4));
+      q[3] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(l1, 4), m4),
+                             _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(qh, 6), m3), 4));
       for (int j = 0; j < 4; ++j) {
         const int blk = 4 * h + j;  // 32-element block within the super-block
-        __m256i xq = _mm256_loadu_si256(
-            reinterpret_cast<const __m256i*>(x.q + 256 * i + 32 * blk));
-        __m256i p = _mm256_sub_epi16(_mm256_maddubs_epi16(q[j], xq),
-                                     _mm256_maddubs_epi16(k32, xq));
+        __m256i xq = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x.q + 256 * i + 32 * blk));
+        __m256i p = _mm256_sub_epi16(_mm256_maddubs_epi16(q[j], xq), _mm256_maddubs_epi16(k32, xq));
         const int8_t* sc = b[i].scales + 2 * blk;
-        __m256i scv =
-            _mm256_set_m128i(_mm_set1_epi16(sc[1]), _mm_set1_epi16(sc[0]));
+        __m256i scv = _mm256_set_m128i(_mm_set1_epi16(sc[1]), _mm_set1_epi16(sc[0]));
         __m256i s32 = _mm256_madd_epi16(p, scv);
-        acc = _mm256_fmadd_ps(_mm256_set1_ps(d * x.d[8 * i + blk]),
-                              _mm256_cvtepi32_ps(s32), acc);
+        acc = _mm256_fmadd_ps(_mm256_set1_ps(d * x.d[8 * i + blk]), _mm256_cvtepi32_ps(s32), acc);
       }
     }
   }
@@ -298,14 +272,11 @@ float DotF32(int64_t n, const void* w, const float* x) {
   __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();
   int64_t i = 0;
   for (; i + 16 <= n; i += 16) {
-    acc0 =
-        _mm256_fmadd_ps(_mm256_loadu_ps(a + i), _mm256_loadu_ps(x + i), acc0);
-    acc1 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i + 8),
-                           _mm256_loadu_ps(x + i + 8), acc1);
+    acc0 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i), _mm256_loadu_ps(x + i), acc0);
+    acc1 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i + 8), _mm256_loadu_ps(x + i + 8), acc1);
   }
   for (; i + 8 <= n; i += 8) {
-    acc0 =
-        _mm256_fmadd_ps(_mm256_loadu_ps(a + i), _mm256_loadu_ps(x + i), acc0);
+    acc0 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i), _mm256_loadu_ps(x + i), acc0);
   }
   float s = Hsum(_mm256_add_ps(acc0, acc1));
   for (; i < n; ++i) s += a[i] * x[i];
@@ -317,10 +288,8 @@ float DotF16(int64_t n, const void* w, const float* x) {
   __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();
   int64_t i = 0;
   for (; i + 16 <= n; i += 16) {
-    __m256 w0 = _mm256_cvtph_ps(
-        _mm_loadu_si128(reinterpret_cast<const __m128i*>(a + i)));
-    __m256 w1 = _mm256_cvtph_ps(
-        _mm_loadu_si128(reinterpret_cast<const __m128i*>(a + i + 8)));
+    __m256 w0 = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(a + i)));
+    __m256 w1 = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(a + i + 8)));
     acc0 = _mm256_fmadd_ps(w0, _mm256_loadu_ps(x + i), acc0);
     acc1 = _mm256_fmadd_ps(w1, _mm256_loadu_ps(x + i + 8), acc1);
   }
@@ -334,8 +303,7 @@ float DotBF16(int64_t n, const void* w, const float* x) {
   __m256 acc = _mm256_setzero_ps();
   int64_t i = 0;
   for (; i + 8 <= n; i += 8) {
-    __m256i v = _mm256_cvtepu16_epi32(
-        _mm_loadu_si128(reinterpret_cast<const __m128i*>(a + i)));
+    __m256i v = _mm256_cvtepu16_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(a + i)));
     __m256 wf = _mm256_castsi256_ps(_mm256_slli_epi32(v, 16));
     acc = _mm256_fmadd_ps(wf, _mm256_loadu_ps(x + i), acc);
   }
@@ -355,8 +323,7 @@ void QuantizeActs(int64_t n, const float* x, int8_t* q, float* d, float* s) {
       v[j] = _mm256_loadu_ps(xb + 8 * j);
       amax = _mm256_max_ps(amax, _mm256_andnot_ps(sign_mask, v[j]));
     }
-    __m128 m = _mm_max_ps(_mm256_castps256_ps128(amax),
-                          _mm256_extractf128_ps(amax, 1));
+    __m128 m = _mm_max_ps(_mm256_castps256_ps128(amax), _mm256_extractf128_ps(amax, 1));
     m = _mm_max_ps(m, _mm_movehl_ps(m, m));
     m = _mm_max_ss(m, _mm_movehdup_ps(m));
     const float amax_s = _mm_cvtss_f32(m);
@@ -367,17 +334,14 @@ void QuantizeActs(int64_t n, const float* x, int8_t* q, float* d, float* s) {
     __m256i i1 = _mm256_cvtps_epi32(_mm256_mul_ps(v[1], idv));
     __m256i i2 = _mm256_cvtps_epi32(_mm256_mul_ps(v[2], idv));
     __m256i i3 = _mm256_cvtps_epi32(_mm256_mul_ps(v[3], idv));
-    __m256i sum =
-        _mm256_add_epi32(_mm256_add_epi32(i0, i1), _mm256_add_epi32(i2, i3));
+    __m256i sum = _mm256_add_epi32(_mm256_add_epi32(i0, i1), _mm256_add_epi32(i2, i3));
     __m256i p01 = _mm256_packs_epi32(i0, i1);
     __m256i p23 = _mm256_packs_epi32(i2, i3);
     __m256i p = _mm256_packs_epi16(p01, p23);
     // Undo the lane interleaving of the packs.
-    p = _mm256_permutevar8x32_epi32(p,
-                                    _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7));
+    p = _mm256_permutevar8x32_epi32(p, _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7));
     _mm256_storeu_si256(reinterpret_cast<__m256i*>(q + 32 * b), p);
-    __m128i s4 = _mm_add_epi32(_mm256_castsi256_si128(sum),
-                               _mm256_extracti128_si256(sum, 1));
+    __m128i s4 = _mm_add_epi32(_mm256_castsi256_si128(sum), _mm256_extracti128_si256(sum, 1));
     s4 = _mm_hadd_epi32(s4, s4);
     s4 = _mm_hadd_epi32(s4, s4);
     d[b] = db;
@@ -389,8 +353,7 @@ void Axpy(int64_t n, float a, const float* x, float* y) {
   const __m256 av = _mm256_set1_ps(a);
   int64_t i = 0;
   for (; i + 8 <= n; i += 8) {
-    _mm256_storeu_ps(y + i, _mm256_fmadd_ps(av, _mm256_loadu_ps(x + i),
-                                            _mm256_loadu_ps(y + i)));
+    _mm256_storeu_ps(y + i, _mm256_fmadd_ps(av, _mm256_loadu_ps(x + i), _mm256_loadu_ps(y + i)));
   }
   for (; i < n; ++i) y[i] += a * x[i];
 }

@@ -14,20 +14,18 @@
 
 // LAPACK (Fortran ABI: arguments by pointer, hidden string lengths last).
 extern "C" {
-void sgeqrf_(const int* m, const int* n, float* a, const int* lda, float* tau,
+void sgeqrf_(const int* m, const int* n, float* a, const int* lda, float* tau, float* work,
+             const int* lwork, int* info);
+void sorgqr_(const int* m, const int* n, const int* k, float* a, const int* lda, const float* tau,
              float* work, const int* lwork, int* info);
-void sorgqr_(const int* m, const int* n, const int* k, float* a, const int* lda,
-             const float* tau, float* work, const int* lwork, int* info);
-void dsyev_(const char* jobz, const char* uplo, const int* n, double* a,
-            const int* lda, double* w, double* work, const int* lwork,
-            int* info, size_t jobz_len, size_t uplo_len);
+void dsyev_(const char* jobz, const char* uplo, const int* n, double* a, const int* lda, double* w,
+            double* work, const int* lwork, int* info, size_t jobz_len, size_t uplo_len);
 }
 
 namespace greffier::generate {
 namespace {
 
-static_assert(std::endian::native == std::endian::little,
-              "the model file format is little-endian");
+static_assert(std::endian::native == std::endian::little, "the model file format is little-endian");
 
 constexpr char kMagic[8] = {'G', 'R', 'F', 'L', 'S', 'A', '\r', '\n'};
 constexpr uint32_t kVersion = 1;
@@ -96,9 +94,7 @@ struct Dense {
   std::vector<float> v;
   Dense(int r, int c) : rows(r), cols(c), v(static_cast<size_t>(r) * c, 0.0f) {}
   float* row(int i) { return v.data() + static_cast<size_t>(i) * cols; }
-  const float* row(int i) const {
-    return v.data() + static_cast<size_t>(i) * cols;
-  }
+  const float* row(int i) const { return v.data() + static_cast<size_t>(i) * cols; }
 };
 
 // Y = A M, A given by rows (n × f), M f × l.
@@ -134,8 +130,7 @@ absl::Status Orthonormalise(Dense* m) {
   std::vector<float> t(m->v.size());
   for (int i = 0; i < rows; ++i) {
     for (int j = 0; j < cols; ++j) {
-      t[static_cast<size_t>(j) * rows + i] =
-          m->v[static_cast<size_t>(i) * cols + j];
+      t[static_cast<size_t>(j) * rows + i] = m->v[static_cast<size_t>(i) * cols + j];
     }
   }
   std::vector<float> tau(cols);
@@ -145,21 +140,17 @@ absl::Status Orthonormalise(Dense* m) {
   sgeqrf_(&rows, &cols, t.data(), &rows, tau.data(), &query, &lwork, &info);
   lwork = std::max(1, static_cast<int>(query));
   std::vector<float> work(lwork);
-  sgeqrf_(&rows, &cols, t.data(), &rows, tau.data(), work.data(), &lwork,
-          &info);
+  sgeqrf_(&rows, &cols, t.data(), &rows, tau.data(), work.data(), &lwork, &info);
   if (info != 0) return absl::InternalError(Cat("LSA: sgeqrf failed: ", info));
   lwork = -1;
-  sorgqr_(&rows, &cols, &cols, t.data(), &rows, tau.data(), &query, &lwork,
-          &info);
+  sorgqr_(&rows, &cols, &cols, t.data(), &rows, tau.data(), &query, &lwork, &info);
   lwork = std::max(1, static_cast<int>(query));
   work.assign(lwork, 0.0f);
-  sorgqr_(&rows, &cols, &cols, t.data(), &rows, tau.data(), work.data(), &lwork,
-          &info);
+  sorgqr_(&rows, &cols, &cols, t.data(), &rows, tau.data(), work.data(), &lwork, &info);
   if (info != 0) return absl::InternalError(Cat("LSA: sorgqr failed: ", info));
   for (int i = 0; i < rows; ++i) {
     for (int j = 0; j < cols; ++j) {
-      m->v[static_cast<size_t>(i) * cols + j] =
-          t[static_cast<size_t>(j) * rows + i];
+      m->v[static_cast<size_t>(i) * cols + j] = t[static_cast<size_t>(j) * rows + i];
     }
   }
   return absl::OkStatus();
@@ -205,8 +196,7 @@ void Put(std::string* out, T value) {
 // Bounds-checked little-endian reader.
 class Reader {
  public:
-  Reader(std::string_view data, std::string_view source)
-      : data_(data), source_(source) {}
+  Reader(std::string_view data, std::string_view source) : data_(data), source_(source) {}
   template <typename T>
   absl::Status Get(T* value, std::string_view what) {
     if (data_.size() - pos_ < sizeof(T)) return Truncated(what);
@@ -220,8 +210,7 @@ class Reader {
     pos_ += n;
     return absl::OkStatus();
   }
-  absl::Status Floats(size_t n, std::vector<float>* out,
-                      std::string_view what) {
+  absl::Status Floats(size_t n, std::vector<float>* out, std::string_view what) {
     if ((data_.size() - pos_) / sizeof(float) < n) return Truncated(what);
     out->resize(n);
     if (n > 0) std::memcpy(out->data(), data_.data() + pos_, n * sizeof(float));
@@ -253,20 +242,17 @@ class Reader {
 
 absl::StatusOr<std::unique_ptr<LsaEmbedder>> LsaEmbedder::Train(
     const std::vector<std::string>& texts, const LsaEmbedderOptions& options) {
-  if (options.dimension <= 0 ||
-      static_cast<uint32_t>(options.dimension) > kMaxDimension) {
-    return absl::InvalidArgumentError(Cat("LSA: dimension must be in 1..",
-                                          kMaxDimension, ", got ",
-                                          options.dimension));
+  if (options.dimension <= 0 || static_cast<uint32_t>(options.dimension) > kMaxDimension) {
+    return absl::InvalidArgumentError(
+        Cat("LSA: dimension must be in 1..", kMaxDimension, ", got ", options.dimension));
   }
   if (options.stem_length < 0 || options.stem_length > kMaxFeatureOption ||
       options.char_ngram < 0 || options.char_ngram > kMaxFeatureOption) {
-    return absl::InvalidArgumentError(Cat(
-        "LSA: stem_length and char_ngram must be in 0..", kMaxFeatureOption));
+    return absl::InvalidArgumentError(
+        Cat("LSA: stem_length and char_ngram must be in 0..", kMaxFeatureOption));
   }
-  if (options.oversampling < 0 || options.power_iterations < 0 ||
-      options.max_features <= 0 || !(options.max_document_fraction > 0) ||
-      !std::isfinite(options.singular_value_power)) {
+  if (options.oversampling < 0 || options.power_iterations < 0 || options.max_features <= 0 ||
+      !(options.max_document_fraction > 0) || !std::isfinite(options.singular_value_power)) {
     return absl::InvalidArgumentError(
         "LSA: oversampling and power_iterations must be >= 0, max_features "
         "and max_document_fraction > 0, singular_value_power finite");
@@ -282,8 +268,7 @@ absl::StatusOr<std::unique_ptr<LsaEmbedder>> LsaEmbedder::Train(
     std::vector<uint32_t>& ids = docs[d];
     ids.reserve(feats.size());
     for (auto& f : feats) {
-      auto [it, inserted] = provisional.try_emplace(
-          std::move(f), static_cast<uint32_t>(df.size()));
+      auto [it, inserted] = provisional.try_emplace(std::move(f), static_cast<uint32_t>(df.size()));
       if (inserted) df.push_back(0);
       ids.push_back(it->second);
     }
@@ -294,8 +279,7 @@ absl::StatusOr<std::unique_ptr<LsaEmbedder>> LsaEmbedder::Train(
   }
   const double n_docs = static_cast<double>(texts.size());
   const double max_df = options.max_document_fraction * n_docs;
-  const uint32_t min_df =
-      static_cast<uint32_t>(std::max(1, options.min_document_frequency));
+  const uint32_t min_df = static_cast<uint32_t>(std::max(1, options.min_document_frequency));
   std::vector<std::pair<uint32_t, const std::string*>> kept;
   for (const auto& [f, id] : provisional) {
     if (df[id] >= min_df && df[id] <= max_df) kept.emplace_back(id, &f);
@@ -318,8 +302,7 @@ absl::StatusOr<std::unique_ptr<LsaEmbedder>> LsaEmbedder::Train(
   for (const auto& [id, f] : kept) {
     final_id[id] = static_cast<uint32_t>(model->features_.size());
     model->feature_index_.emplace(*f, final_id[id]);
-    model->idf_.push_back(
-        static_cast<float>(std::log(n_docs / static_cast<double>(df[id]))));
+    model->idf_.push_back(static_cast<float>(std::log(n_docs / static_cast<double>(df[id]))));
     model->features_.push_back(*f);
   }
   provisional.clear();
@@ -349,10 +332,9 @@ absl::StatusOr<std::unique_ptr<LsaEmbedder>> LsaEmbedder::Train(
   const int n = static_cast<int>(a.size());
   const int f = static_cast<int>(model->features_.size());
   if (n < 2 || f < 2) {
-    return absl::InvalidArgumentError(
-        Cat("LSA: too little text to train on (", n, " usable passages, ", f,
-            " features shared by at least ", options.min_document_frequency,
-            " passages)"));
+    return absl::InvalidArgumentError(Cat("LSA: too little text to train on (", n,
+                                          " usable passages, ", f, " features shared by at least ",
+                                          options.min_document_frequency, " passages)"));
   }
   const int l = std::min({options.dimension + options.oversampling, n, f});
   const int k = std::min(options.dimension, l);
@@ -375,8 +357,8 @@ absl::StatusOr<std::unique_ptr<LsaEmbedder>> LsaEmbedder::Train(
   // Bᵀ = Aᵀ Q (f × l); BBᵀ = Zᵀ Z = W Λ Wᵀ; right singular vectors Z W Σ⁻¹.
   MultiplyAt(a, y, &z);
   std::vector<float> gram(static_cast<size_t>(l) * l);
-  cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, l, l, f, 1.0f,
-              z.v.data(), l, z.v.data(), l, 0.0f, gram.data(), l);
+  cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, l, l, f, 1.0f, z.v.data(), l, z.v.data(), l,
+              0.0f, gram.data(), l);
   std::vector<double> g(gram.begin(), gram.end());
   std::vector<double> eig(l);
   {
@@ -385,12 +367,10 @@ absl::StatusOr<std::unique_ptr<LsaEmbedder>> LsaEmbedder::Train(
     double query = 0;
     const char jobz = 'V';
     const char uplo = 'U';
-    dsyev_(&jobz, &uplo, &l, g.data(), &l, eig.data(), &query, &lwork, &info, 1,
-           1);
+    dsyev_(&jobz, &uplo, &l, g.data(), &l, eig.data(), &query, &lwork, &info, 1, 1);
     lwork = std::max(1, static_cast<int>(query));
     std::vector<double> work(lwork);
-    dsyev_(&jobz, &uplo, &l, g.data(), &l, eig.data(), work.data(), &lwork,
-           &info, 1, 1);
+    dsyev_(&jobz, &uplo, &l, g.data(), &l, eig.data(), work.data(), &lwork, &info, 1, 1);
     if (info != 0) return absl::InternalError(Cat("LSA: dsyev failed: ", info));
   }
   // dsyev: ascending eigenvalues; column j of the (column-major) result is
@@ -413,9 +393,8 @@ absl::StatusOr<std::unique_ptr<LsaEmbedder>> LsaEmbedder::Train(
   }
   model->dimension_ = k;
   model->projection_.assign(static_cast<size_t>(f) * k, 0.0f);
-  cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, f, k, l, 1.0f,
-              z.v.data(), l, w_scaled.data(), k, 0.0f,
-              model->projection_.data(), k);
+  cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, f, k, l, 1.0f, z.v.data(), l,
+              w_scaled.data(), k, 0.0f, model->projection_.data(), k);
   model->Seal();
   return model;
 }
@@ -449,8 +428,7 @@ absl::StatusOr<std::vector<float>> LsaEmbedder::Embed(std::string_view text,
 
 std::string LsaEmbedder::Identity() const {
   char hex[17];
-  std::snprintf(hex, sizeof(hex), "%016llx",
-                static_cast<unsigned long long>(content_hash_));
+  std::snprintf(hex, sizeof(hex), "%016llx", static_cast<unsigned long long>(content_hash_));
   return Cat("lsa-v1-d", dimension_, "-", hex);
 }
 
@@ -467,8 +445,7 @@ std::string LsaEmbedder::Serialize() const {
     out += features_[i];
     Put<float>(&out, idf_[i]);
   }
-  out.append(reinterpret_cast<const char*>(projection_.data()),
-             projection_.size() * sizeof(float));
+  out.append(reinterpret_cast<const char*>(projection_.data()), projection_.size() * sizeof(float));
   Put<uint64_t>(&out, Fnv1a64(out));
   return out;
 }
@@ -480,8 +457,8 @@ void LsaEmbedder::Seal() {
   content_hash_ = h;
 }
 
-absl::StatusOr<std::unique_ptr<LsaEmbedder>> LsaEmbedder::Deserialize(
-    std::string_view bytes, std::string_view source) {
+absl::StatusOr<std::unique_ptr<LsaEmbedder>> LsaEmbedder::Deserialize(std::string_view bytes,
+                                                                      std::string_view source) {
   Reader r(bytes, source);
   std::string_view magic;
   LSA_RETURN_IF_ERROR(r.Bytes(sizeof(kMagic), &magic, "magic"));
@@ -491,15 +468,13 @@ absl::StatusOr<std::unique_ptr<LsaEmbedder>> LsaEmbedder::Deserialize(
   uint32_t version = 0, dim = 0, stem = 0, ngram = 0, nfeat = 0;
   LSA_RETURN_IF_ERROR(r.Get(&version, "version"));
   if (version != kVersion) {
-    return r.Error(
-        Cat("unsupported version ", version, " (expected ", kVersion, ")"));
+    return r.Error(Cat("unsupported version ", version, " (expected ", kVersion, ")"));
   }
   LSA_RETURN_IF_ERROR(r.Get(&dim, "dimension"));
   LSA_RETURN_IF_ERROR(r.Get(&stem, "stem length"));
   LSA_RETURN_IF_ERROR(r.Get(&ngram, "n-gram length"));
   LSA_RETURN_IF_ERROR(r.Get(&nfeat, "feature count"));
-  if (dim == 0 || dim > kMaxDimension)
-    return r.Error(Cat("bad dimension ", dim));
+  if (dim == 0 || dim > kMaxDimension) return r.Error(Cat("bad dimension ", dim));
   if (stem > static_cast<uint32_t>(kMaxFeatureOption) ||
       ngram > static_cast<uint32_t>(kMaxFeatureOption)) {
     return r.Error("bad feature options");
@@ -511,8 +486,7 @@ absl::StatusOr<std::unique_ptr<LsaEmbedder>> LsaEmbedder::Deserialize(
   // any further.
   if (bytes.size() < sizeof(uint64_t)) return r.Error("truncated");
   uint64_t stored = 0;
-  std::memcpy(&stored, bytes.data() + bytes.size() - sizeof(stored),
-              sizeof(stored));
+  std::memcpy(&stored, bytes.data() + bytes.size() - sizeof(stored), sizeof(stored));
   const std::string_view body = bytes.substr(0, bytes.size() - sizeof(stored));
   if (Fnv1a64(body) != stored) {
     return absl::InvalidArgumentError(
@@ -528,8 +502,7 @@ absl::StatusOr<std::unique_ptr<LsaEmbedder>> LsaEmbedder::Deserialize(
   Reader body_reader(body, source);
   std::string_view skip;
   LSA_RETURN_IF_ERROR(body_reader.Bytes(r.pos(), &skip, "header"));
-  LSA_RETURN_IF_ERROR(
-      body_reader.Floats(dim, &model->singular_values_, "singular values"));
+  LSA_RETURN_IF_ERROR(body_reader.Floats(dim, &model->singular_values_, "singular values"));
   model->features_.reserve(nfeat);
   model->idf_.reserve(nfeat);
   for (uint32_t i = 0; i < nfeat; ++i) {
@@ -549,8 +522,8 @@ absl::StatusOr<std::unique_ptr<LsaEmbedder>> LsaEmbedder::Deserialize(
     model->features_.emplace_back(text);
     model->idf_.push_back(idf);
   }
-  LSA_RETURN_IF_ERROR(body_reader.Floats(static_cast<size_t>(nfeat) * dim,
-                                         &model->projection_, "projection"));
+  LSA_RETURN_IF_ERROR(
+      body_reader.Floats(static_cast<size_t>(nfeat) * dim, &model->projection_, "projection"));
   if (body_reader.pos() != body.size()) {
     return body_reader.Error("trailing bytes after the projection");
   }
@@ -560,14 +533,12 @@ absl::StatusOr<std::unique_ptr<LsaEmbedder>> LsaEmbedder::Deserialize(
   return model;
 }
 
-absl::StatusOr<std::unique_ptr<LsaEmbedder>> LsaEmbedder::Load(
-    const std::filesystem::path& path) {
+absl::StatusOr<std::unique_ptr<LsaEmbedder>> LsaEmbedder::Load(const std::filesystem::path& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) {
     return absl::NotFoundError(Cat(path.string(), ": cannot open LSA model"));
   }
-  std::string bytes((std::istreambuf_iterator<char>(in)),
-                    std::istreambuf_iterator<char>());
+  std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   if (in.bad()) {
     return absl::DataLossError(Cat(path.string(), ": read error"));
   }
@@ -581,8 +552,7 @@ absl::Status LsaEmbedder::Save(const std::filesystem::path& path) const {
   {
     std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
     if (!out) {
-      return absl::UnavailableError(
-          Cat(tmp.string(), ": cannot create LSA model file"));
+      return absl::UnavailableError(Cat(tmp.string(), ": cannot create LSA model file"));
     }
     out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
     out.flush();

@@ -73,15 +73,13 @@ class LsaEmbedder : public Embedder {
  public:
   // Trains on `texts` (the passages to be indexed). InvalidArgument when the
   // texts give no usable feature (e.g. fewer than two documents).
-  static absl::StatusOr<std::unique_ptr<LsaEmbedder>> Train(
-      const std::vector<std::string>& texts,
-      const LsaEmbedderOptions& options = {});
+  static absl::StatusOr<std::unique_ptr<LsaEmbedder>> Train(const std::vector<std::string>& texts,
+                                                            const LsaEmbedderOptions& options = {});
 
   // Reads a model written by Save/Serialize. InvalidArgument naming `path`
   // (or `source`) and the reason for a wrong magic or version, truncated or
   // corrupt data; NotFound when the file cannot be opened.
-  static absl::StatusOr<std::unique_ptr<LsaEmbedder>> Load(
-      const std::filesystem::path& path);
+  static absl::StatusOr<std::unique_ptr<LsaEmbedder>> Load(const std::filesystem::path& path);
   static absl::StatusOr<std::unique_ptr<LsaEmbedder>> Deserialize(
       std::string_view bytes, std::string_view source = "LSA model");
 
@@ -92,8 +90,7 @@ class LsaEmbedder : public Embedder {
   // "lsa-v1-d<dim>-<16 hex digits of the model's content hash>".
   std::string Identity() const override;
   int Dimension() const override { return dimension_; }
-  absl::StatusOr<std::vector<float>> Embed(std::string_view text,
-                                           bool is_query) const override;
+  absl::StatusOr<std::vector<float>> Embed(std::string_view text, bool is_query) const override;
 
   // Number of features (vocabulary size) of the model.
   size_t NumFeatures() const { return idf_.size(); }

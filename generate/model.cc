@@ -23,8 +23,7 @@ absl::StatusOr<std::unique_ptr<Model>> Model::Open(const std::string& path) {
   return FromGguf(std::move(*file));
 }
 
-absl::StatusOr<std::unique_ptr<Model>> Model::FromGguf(
-    std::unique_ptr<GgufFile> file) {
+absl::StatusOr<std::unique_ptr<Model>> Model::FromGguf(std::unique_ptr<GgufFile> file) {
   auto model = std::unique_ptr<Model>(new Model());
   model->file_ = std::move(file);
   absl::Status s = model->Load();
@@ -41,9 +40,8 @@ absl::Status Model::Load() {
   if (!arch_name.ok()) return arch_name.status();
   const ArchSpec* arch = FindArch(*arch_name);
   if (arch == nullptr) {
-    return absl::UnimplementedError(
-        Cat("model ", f.path(), ": architecture '", *arch_name,
-            "' is not supported (supported: llama, qwen2)"));
+    return absl::UnimplementedError(Cat("model ", f.path(), ": architecture '", *arch_name,
+                                        "' is not supported (supported: llama, qwen2)"));
   }
   ModelConfig& c = config_;
   c.arch = *arch_name;
@@ -52,8 +50,7 @@ absl::Status Model::Load() {
   // Reads a positive count that must fit an int.
   auto count = [&](const std::string& key, int* out, int64_t fallback,
                    bool required) -> absl::Status {
-    absl::StatusOr<uint64_t> v =
-        required ? f.GetUint(key) : f.GetUintOr(key, fallback);
+    absl::StatusOr<uint64_t> v = required ? f.GetUint(key) : f.GetUintOr(key, fallback);
     if (!v.ok()) return v.status();
     if (*v == 0 || *v > (1u << 30)) {
       return err(Cat("key '", key, "' has an invalid value ", *v));
@@ -67,8 +64,7 @@ absl::Status Model::Load() {
   if (!(s = count(p + "attention.head_count", &c.n_head, 0, true)).ok()) {
     return s;
   }
-  if (!(s = count(p + "attention.head_count_kv", &c.n_head_kv, c.n_head, false))
-           .ok()) {
+  if (!(s = count(p + "attention.head_count_kv", &c.n_head_kv, c.n_head, false)).ok()) {
     return s;
   }
   if (!(s = count(p + "feed_forward_length", &c.n_ff, 0, true)).ok()) return s;
@@ -76,25 +72,21 @@ absl::Status Model::Load() {
     return s;
   }
   if (c.n_embd % c.n_head != 0) {
-    return err(Cat("embedding length ", c.n_embd,
-                   " is not a multiple of the head count ", c.n_head));
+    return err(
+        Cat("embedding length ", c.n_embd, " is not a multiple of the head count ", c.n_head));
   }
-  if (!(s = count(p + "attention.key_length", &c.head_dim, c.n_embd / c.n_head,
-                  false))
-           .ok()) {
+  if (!(s = count(p + "attention.key_length", &c.head_dim, c.n_embd / c.n_head, false)).ok()) {
     return s;
   }
   if (c.n_head % c.n_head_kv != 0) {
-    return err(Cat("head count ", c.n_head,
-                   " is not a multiple of the KV head count ", c.n_head_kv));
+    return err(
+        Cat("head count ", c.n_head, " is not a multiple of the KV head count ", c.n_head_kv));
   }
-  if (!(s = count(p + "rope.dimension_count", &c.rope_dim, c.head_dim, false))
-           .ok()) {
+  if (!(s = count(p + "rope.dimension_count", &c.rope_dim, c.head_dim, false)).ok()) {
     return s;
   }
   if (c.rope_dim > c.head_dim || c.rope_dim % 2 != 0) {
-    return err(Cat("rope dimension ", c.rope_dim, " invalid for head size ",
-                   c.head_dim));
+    return err(Cat("rope dimension ", c.rope_dim, " invalid for head size ", c.head_dim));
   }
   auto eps = f.GetFloatOr(p + "attention.layer_norm_rms_epsilon", 1e-5f);
   if (!eps.ok()) return eps.status();
@@ -112,8 +104,8 @@ absl::Status Model::Load() {
     c.rope_linear_scale = *factor;
   } else if (*scaling != "none" && *scaling != "llama3") {
     // Llama 3 scaling comes as the rope_freqs tensor, read below.
-    return absl::UnimplementedError(Cat("model ", f.path(), ": rope scaling '",
-                                        *scaling, "' is not supported"));
+    return absl::UnimplementedError(
+        Cat("model ", f.path(), ": rope scaling '", *scaling, "' is not supported"));
   }
 
   auto matrix = [&](const std::string& name, int64_t cols, int64_t rows,
@@ -124,8 +116,8 @@ absl::Status Model::Load() {
     if (!st.ok()) return st;
     if (t->n_dims > 2 || static_cast<int64_t>(t->ne[0]) != cols ||
         (rows > 0 && static_cast<int64_t>(t->ne[1]) != rows)) {
-      return err(Cat("tensor '", name, "' has shape [", t->ne[0], ", ",
-                     t->ne[1], "], expected [", cols, ", ", rows, "]"));
+      return err(Cat("tensor '", name, "' has shape [", t->ne[0], ", ", t->ne[1], "], expected [",
+                     cols, ", ", rows, "]"));
     }
     out->name = name;
     out->type = t->type;
@@ -147,8 +139,7 @@ absl::Status Model::Load() {
     absl::Status st = CheckSupportedType(t->type, name);
     if (!st.ok()) return st;
     if (static_cast<int64_t>(t->n_elements) != n) {
-      return err(Cat("tensor '", name, "' has ", t->n_elements,
-                     " elements, expected ", n));
+      return err(Cat("tensor '", name, "' has ", t->n_elements, " elements, expected ", n));
     }
     out->resize(n);
     DequantizeRow(t->type, f.TensorData(*t), out->data(), n);
@@ -169,8 +160,7 @@ absl::Status Model::Load() {
   if (!(s = vec("output_norm.weight", c.n_embd, true, &output_norm_)).ok()) {
     return s;
   }
-  if (!(s = vec("rope_freqs.weight", c.rope_dim / 2, false, &rope_freqs_))
-           .ok()) {
+  if (!(s = vec("rope_freqs.weight", c.rope_dim / 2, false, &rope_freqs_)).ok()) {
     return s;
   }
   const int q_dim = c.n_head * c.head_dim;
@@ -184,18 +174,13 @@ absl::Status Model::Load() {
         !(s = matrix(b + "attn_k.weight", c.n_embd, kv_dim, &l.wk)).ok() ||
         !(s = matrix(b + "attn_v.weight", c.n_embd, kv_dim, &l.wv)).ok() ||
         !(s = matrix(b + "attn_output.weight", q_dim, c.n_embd, &l.wo)).ok() ||
-        !(s = vec(b + "attn_q.bias", q_dim, arch->requires_qkv_bias, &l.bq))
-             .ok() ||
-        !(s = vec(b + "attn_k.bias", kv_dim, arch->requires_qkv_bias, &l.bk))
-             .ok() ||
-        !(s = vec(b + "attn_v.bias", kv_dim, arch->requires_qkv_bias, &l.bv))
-             .ok() ||
+        !(s = vec(b + "attn_q.bias", q_dim, arch->requires_qkv_bias, &l.bq)).ok() ||
+        !(s = vec(b + "attn_k.bias", kv_dim, arch->requires_qkv_bias, &l.bk)).ok() ||
+        !(s = vec(b + "attn_v.bias", kv_dim, arch->requires_qkv_bias, &l.bv)).ok() ||
         !(s = vec(b + "ffn_norm.weight", c.n_embd, true, &l.ffn_norm)).ok() ||
-        !(s = matrix(b + "ffn_gate.weight", c.n_embd, c.n_ff, &l.w_gate))
-             .ok() ||
+        !(s = matrix(b + "ffn_gate.weight", c.n_embd, c.n_ff, &l.w_gate)).ok() ||
         !(s = matrix(b + "ffn_up.weight", c.n_embd, c.n_ff, &l.w_up)).ok() ||
-        !(s = matrix(b + "ffn_down.weight", c.n_ff, c.n_embd, &l.w_down))
-             .ok()) {
+        !(s = matrix(b + "ffn_down.weight", c.n_ff, c.n_embd, &l.w_down)).ok()) {
       return s;
     }
   }

@@ -77,8 +77,7 @@ class Model {
   // tensor's presence, shape and type. Errors name the file and the tensor
   // or key.
   static absl::StatusOr<std::unique_ptr<Model>> Open(const std::string& path);
-  static absl::StatusOr<std::unique_ptr<Model>> FromGguf(
-      std::unique_ptr<GgufFile> file);
+  static absl::StatusOr<std::unique_ptr<Model>> FromGguf(std::unique_ptr<GgufFile> file);
 
   const ModelConfig& config() const { return config_; }
   const GgufFile& gguf() const { return *file_; }

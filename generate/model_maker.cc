@@ -26,8 +26,8 @@ uint64_t HashName(std::string_view s, uint64_t seed) {
 }
 
 // Uniform values in [center - scale, center + scale), reproducible per name.
-std::vector<float> RandomFloats(std::string_view name, uint64_t seed, int64_t n,
-                                float center, float scale) {
+std::vector<float> RandomFloats(std::string_view name, uint64_t seed, int64_t n, float center,
+                                float scale) {
   std::vector<float> v(n);
   uint64_t s = HashName(name, seed);
   for (int64_t i = 0; i < n; ++i) {
@@ -39,12 +39,10 @@ std::vector<float> RandomFloats(std::string_view name, uint64_t seed, int64_t n,
 
 std::optional<GgmlType> TypeByName(std::string_view n) {
   static const std::pair<std::string_view, GgmlType> kTypes[] = {
-      {"f32", GgmlType::kF32},   {"f16", GgmlType::kF16},
-      {"bf16", GgmlType::kBF16}, {"q8_0", GgmlType::kQ8_0},
-      {"q4_0", GgmlType::kQ4_0}, {"q4_1", GgmlType::kQ4_1},
-      {"q5_0", GgmlType::kQ5_0}, {"q5_1", GgmlType::kQ5_1},
-      {"q4_k", GgmlType::kQ4_K}, {"q5_k", GgmlType::kQ5_K},
-      {"q6_k", GgmlType::kQ6_K}};
+      {"f32", GgmlType::kF32},   {"f16", GgmlType::kF16},   {"bf16", GgmlType::kBF16},
+      {"q8_0", GgmlType::kQ8_0}, {"q4_0", GgmlType::kQ4_0}, {"q4_1", GgmlType::kQ4_1},
+      {"q5_0", GgmlType::kQ5_0}, {"q5_1", GgmlType::kQ5_1}, {"q4_k", GgmlType::kQ4_K},
+      {"q5_k", GgmlType::kQ5_K}, {"q6_k", GgmlType::kQ6_K}};
   for (const auto& [name, type] : kTypes) {
     if (name == n) return type;
   }
@@ -67,17 +65,14 @@ GgmlType Fallback(GgmlType t, int64_t cols) {
   }
 }
 
-bool UseMoreBits(int i, int n) {
-  return i < n / 8 || i >= 7 * n / 8 || (i - n / 8) % 3 == 2;
-}
+bool UseMoreBits(int i, int n) { return i < n / 8 || i >= 7 * n / 8 || (i - n / 8) % 3 == 2; }
 
 // Type of matrix `role` ("token_embd", "output", "attn_v", "ffn_down",
 // others) of layer `layer` under `preset`.
-GgmlType MatrixType(std::string_view preset, GgmlType base,
-                    std::string_view role, int layer, int n_layer, bool tied) {
+GgmlType MatrixType(std::string_view preset, GgmlType base, std::string_view role, int layer,
+                    int n_layer, bool tied) {
   const bool is_output = role == "output" || (tied && role == "token_embd");
-  const bool is_float = base == GgmlType::kF32 || base == GgmlType::kF16 ||
-                        base == GgmlType::kBF16;
+  const bool is_float = base == GgmlType::kF32 || base == GgmlType::kF16 || base == GgmlType::kBF16;
   const bool k_m = preset == "q4_k_m" || preset == "q5_k_m";
   // Quantizers keep the output matrix at 6 bits (8 when already q8_0).
   if (is_output && (k_m || (!is_float && base != GgmlType::kQ8_0))) {
@@ -91,8 +86,8 @@ GgmlType MatrixType(std::string_view preset, GgmlType base,
   return normal;
 }
 
-std::string QuantizeParallel(GgmlType type, const std::vector<float>& x,
-                             int64_t rows, int64_t cols) {
+std::string QuantizeParallel(GgmlType type, const std::vector<float>& x, int64_t rows,
+                             int64_t cols) {
   int nt = std::max(1u, std::thread::hardware_concurrency());
   if (rows < 64) nt = 1;
   size_t rb = RowBytes(type, cols);
@@ -115,8 +110,7 @@ std::vector<std::string> ByteLevelAlphabet() {
   std::vector<std::string> out(256);
   int extra = 0;
   for (int b = 0; b < 256; ++b) {
-    bool printable = (b >= 33 && b <= 126) || (b >= 161 && b <= 172) ||
-                     (b >= 174 && b <= 255);
+    bool printable = (b >= 33 && b <= 126) || (b >= 161 && b <= 172) || (b >= 174 && b <= 255);
     int cp = printable ? b : 256 + extra++;
     std::string s;
     if (cp < 0x80) {
@@ -157,12 +151,11 @@ void AddTokenizer(const ModelShape& sh, GgufWriter* w) {
     w->SetUint32("tokenizer.ggml.eos_token_id", n - 1);
     w->SetUint32("tokenizer.ggml.padding_token_id", n - 3);
     w->SetBool("tokenizer.ggml.add_bos_token", false);
-    w->SetString(
-        "tokenizer.chat_template",
-        "{% for message in messages %}{{'<|im_start|>' + message['role'] + "
-        "'\\n' + message['content'] + '<|im_end|>' + '\\n'}}{% endfor %}"
-        "{% if add_generation_prompt %}{{ '<|im_start|>assistant\\n' }}"
-        "{% endif %}");
+    w->SetString("tokenizer.chat_template",
+                 "{% for message in messages %}{{'<|im_start|>' + message['role'] + "
+                 "'\\n' + message['content'] + '<|im_end|>' + '\\n'}}{% endfor %}"
+                 "{% if add_generation_prompt %}{{ '<|im_start|>assistant\\n' }}"
+                 "{% endif %}");
   } else {
     // SentencePiece-style: <unk>, <s>, </s>, byte fallback, filler pieces.
     tokens = {"<unk>", "<s>", "</s>"};
@@ -253,8 +246,7 @@ absl::StatusOr<ModelShape> ShapeByName(std::string_view name) {
   if (name == "tiny") return TinyShape("llama");
   if (name == "tiny-qwen2") return TinyShape("qwen2");
   return absl::InvalidArgumentError(
-      Cat("unknown shape '", name,
-          "' (known: tinyllama, qwen2-0.5b, tiny, tiny-qwen2)"));
+      Cat("unknown shape '", name, "' (known: tinyllama, qwen2-0.5b, tiny, tiny-qwen2)"));
 }
 
 absl::Status BuildRandomModel(const MakeModelOptions& options, GgufWriter* w) {
@@ -263,9 +255,8 @@ absl::Status BuildRandomModel(const MakeModelOptions& options, GgufWriter* w) {
     return absl::InvalidArgumentError(
         Cat("unknown architecture '", sh.arch, "' (known: llama, qwen2)"));
   }
-  if (sh.n_embd <= 0 || sh.n_head <= 0 || sh.n_head_kv <= 0 ||
-      sh.n_embd % sh.n_head != 0 || sh.n_head % sh.n_head_kv != 0 ||
-      sh.n_layer <= 0 || sh.n_ff <= 0 || sh.n_vocab < 260) {
+  if (sh.n_embd <= 0 || sh.n_head <= 0 || sh.n_head_kv <= 0 || sh.n_embd % sh.n_head != 0 ||
+      sh.n_head % sh.n_head_kv != 0 || sh.n_layer <= 0 || sh.n_ff <= 0 || sh.n_vocab < 260) {
     return absl::InvalidArgumentError("inconsistent model shape");
   }
   std::string preset = options.type;
@@ -297,39 +288,32 @@ absl::Status BuildRandomModel(const MakeModelOptions& options, GgufWriter* w) {
   AddTokenizer(sh, w);
 
   const uint64_t seed = options.seed;
-  auto add_matrix = [&](const std::string& name, std::string_view role,
-                        int layer, int64_t cols, int64_t rows) {
-    GgmlType t = Fallback(
-        MatrixType(preset, base, role, layer, sh.n_layer, sh.tied_embeddings),
-        cols);
+  auto add_matrix = [&](const std::string& name, std::string_view role, int layer, int64_t cols,
+                        int64_t rows) {
+    GgmlType t =
+        Fallback(MatrixType(preset, base, role, layer, sh.n_layer, sh.tied_embeddings), cols);
     // Scale keeps activations of order 1 through the layers.
     float scale = role == "token_embd" ? 1.f : 1.f / std::sqrt(cols);
-    return w->AddTensorLazy(
-        name, t, {static_cast<uint64_t>(cols), static_cast<uint64_t>(rows)},
-        [=] {
-          auto x = RandomFloats(name, seed, cols * rows, 0.f, scale);
-          return QuantizeParallel(t, x, rows, cols);
-        });
+    return w->AddTensorLazy(name, t, {static_cast<uint64_t>(cols), static_cast<uint64_t>(rows)},
+                            [=] {
+                              auto x = RandomFloats(name, seed, cols * rows, 0.f, scale);
+                              return QuantizeParallel(t, x, rows, cols);
+                            });
   };
-  auto add_vector = [&](const std::string& name, int64_t n, float center,
-                        float scale) {
+  auto add_vector = [&](const std::string& name, int64_t n, float center, float scale) {
     auto x = RandomFloats(name, seed, n, center, scale);
-    return w->AddTensor(
-        name, GgmlType::kF32, {static_cast<uint64_t>(n)},
-        std::string(reinterpret_cast<const char*>(x.data()), n * 4));
+    return w->AddTensor(name, GgmlType::kF32, {static_cast<uint64_t>(n)},
+                        std::string(reinterpret_cast<const char*>(x.data()), n * 4));
   };
   absl::Status s;
-  if (!(s = add_matrix("token_embd.weight", "token_embd", 0, sh.n_embd,
-                       sh.n_vocab))
-           .ok()) {
+  if (!(s = add_matrix("token_embd.weight", "token_embd", 0, sh.n_embd, sh.n_vocab)).ok()) {
     return s;
   }
   if (!(s = add_vector("output_norm.weight", sh.n_embd, 1.f, 0.1f)).ok()) {
     return s;
   }
   if (!sh.tied_embeddings) {
-    if (!(s = add_matrix("output.weight", "output", 0, sh.n_embd, sh.n_vocab))
-             .ok()) {
+    if (!(s = add_matrix("output.weight", "output", 0, sh.n_embd, sh.n_vocab)).ok()) {
       return s;
     }
   }
@@ -337,24 +321,14 @@ absl::Status BuildRandomModel(const MakeModelOptions& options, GgufWriter* w) {
   for (int i = 0; i < sh.n_layer; ++i) {
     const std::string b = Cat("blk.", i, ".");
     if (!(s = add_vector(b + "attn_norm.weight", sh.n_embd, 1.f, 0.1f)).ok() ||
-        !(s = add_matrix(b + "attn_q.weight", "attn_q", i, sh.n_embd, q_dim))
-             .ok() ||
-        !(s = add_matrix(b + "attn_k.weight", "attn_k", i, sh.n_embd, kv_dim))
-             .ok() ||
-        !(s = add_matrix(b + "attn_v.weight", "attn_v", i, sh.n_embd, kv_dim))
-             .ok() ||
-        !(s = add_matrix(b + "attn_output.weight", "attn_output", i, q_dim,
-                         sh.n_embd))
-             .ok() ||
+        !(s = add_matrix(b + "attn_q.weight", "attn_q", i, sh.n_embd, q_dim)).ok() ||
+        !(s = add_matrix(b + "attn_k.weight", "attn_k", i, sh.n_embd, kv_dim)).ok() ||
+        !(s = add_matrix(b + "attn_v.weight", "attn_v", i, sh.n_embd, kv_dim)).ok() ||
+        !(s = add_matrix(b + "attn_output.weight", "attn_output", i, q_dim, sh.n_embd)).ok() ||
         !(s = add_vector(b + "ffn_norm.weight", sh.n_embd, 1.f, 0.1f)).ok() ||
-        !(s = add_matrix(b + "ffn_gate.weight", "ffn_gate", i, sh.n_embd,
-                         sh.n_ff))
-             .ok() ||
-        !(s = add_matrix(b + "ffn_up.weight", "ffn_up", i, sh.n_embd, sh.n_ff))
-             .ok() ||
-        !(s = add_matrix(b + "ffn_down.weight", "ffn_down", i, sh.n_ff,
-                         sh.n_embd))
-             .ok()) {
+        !(s = add_matrix(b + "ffn_gate.weight", "ffn_gate", i, sh.n_embd, sh.n_ff)).ok() ||
+        !(s = add_matrix(b + "ffn_up.weight", "ffn_up", i, sh.n_embd, sh.n_ff)).ok() ||
+        !(s = add_matrix(b + "ffn_down.weight", "ffn_down", i, sh.n_ff, sh.n_embd)).ok()) {
       return s;
     }
     if (sh.qkv_bias) {
@@ -368,8 +342,7 @@ absl::Status BuildRandomModel(const MakeModelOptions& options, GgufWriter* w) {
   return absl::OkStatus();
 }
 
-absl::Status WriteRandomModel(const MakeModelOptions& options,
-                              const std::string& path) {
+absl::Status WriteRandomModel(const MakeModelOptions& options, const std::string& path) {
   GgufWriter w(options.gguf_version);
   absl::Status s = BuildRandomModel(options, &w);
   if (!s.ok()) return s;

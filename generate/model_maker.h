@@ -56,11 +56,9 @@ struct MakeModelOptions {
 // Fills `writer` with a random-weight model: hyper-parameters, a minimal
 // tokenizer (SentencePiece-style for llama, byte-level BPE for qwen2) and
 // chat template, and the tensors (produced lazily while writing).
-absl::Status BuildRandomModel(const MakeModelOptions& options,
-                              GgufWriter* writer);
+absl::Status BuildRandomModel(const MakeModelOptions& options, GgufWriter* writer);
 // Writes the model to `path`.
-absl::Status WriteRandomModel(const MakeModelOptions& options,
-                              const std::string& path);
+absl::Status WriteRandomModel(const MakeModelOptions& options, const std::string& path);
 
 }  // namespace greffier::generate
 

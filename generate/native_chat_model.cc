@@ -20,19 +20,15 @@ absl::StatusOr<std::unique_ptr<NativeChatModel>> NativeChatModel::Open(
   auto tok = Tokenizer::FromGguf(m->model_->gguf());
   if (!tok.ok()) return tok.status();
   m->tokenizer_ = std::move(*tok);
-  absl::StatusOr<ChatTemplate> tmpl =
-      options.chat_template.empty()
-          ? ChatTemplate::FromJinja(m->tokenizer_->chat_template())
-          : ChatTemplate::FromName(options.chat_template);
+  absl::StatusOr<ChatTemplate> tmpl = options.chat_template.empty()
+                                          ? ChatTemplate::FromJinja(m->tokenizer_->chat_template())
+                                          : ChatTemplate::FromName(options.chat_template);
   if (!tmpl.ok()) {
     return absl::Status(tmpl.status().code(),
-                        Cat("model ", options.path,
-                            ": chat template: ", tmpl.status().message()));
+                        Cat("model ", options.path, ": chat template: ", tmpl.status().message()));
   }
   m->template_ = std::make_unique<ChatTemplate>(std::move(*tmpl));
-  m->n_ctx_ = options.n_ctx > 0
-                  ? options.n_ctx
-                  : std::min(m->model_->config().n_ctx_train, 8192);
+  m->n_ctx_ = options.n_ctx > 0 ? options.n_ctx : std::min(m->model_->config().n_ctx_train, 8192);
   return m;
 }
 
@@ -53,8 +49,8 @@ size_t NativeChatModel::CountTokens(const std::string& text) const {
   return tokenizer_->CountTokens(text);
 }
 
-absl::StatusOr<std::string> NativeChatModel::RenderPrompt(
-    const std::string& system, const std::string& user) const {
+absl::StatusOr<std::string> NativeChatModel::RenderPrompt(const std::string& system,
+                                                          const std::string& user) const {
   std::vector<ChatMessage> messages;
   if (!system.empty()) messages.push_back({"system", system});
   messages.push_back({"user", user});
@@ -70,8 +66,7 @@ absl::StatusOr<std::string> NativeChatModel::RenderPrompt(
 }
 
 absl::StatusOr<std::string> NativeChatModel::Chat(
-    const std::string& system, const std::string& user,
-    const SamplingParams& params,
+    const std::string& system, const std::string& user, const SamplingParams& params,
     const std::function<bool(const std::string&)>& on_delta,
     const std::atomic<bool>* cancelled) const {
   auto prompt = RenderPrompt(system, user);
@@ -80,9 +75,8 @@ absl::StatusOr<std::string> NativeChatModel::Chat(
                                                 /*parse_special=*/true);
   const int max_tokens = std::max(0, params.max_tokens);
   if (static_cast<int>(ids.size()) + 1 > n_ctx_) {
-    return absl::OutOfRangeError(Cat("prompt of ", ids.size(),
-                                     " tokens exceeds the context of ", n_ctx_,
-                                     " tokens"));
+    return absl::OutOfRangeError(
+        Cat("prompt of ", ids.size(), " tokens exceeds the context of ", n_ctx_, " tokens"));
   }
   DecoderOptions dopts;
   dopts.n_threads = options_.n_threads;

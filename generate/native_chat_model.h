@@ -41,13 +41,12 @@ class NativeChatModel : public ChatModel {
   std::string ModelSha256() const override;
   size_t ContextLength() const override { return static_cast<size_t>(n_ctx_); }
   size_t CountTokens(const std::string& text) const override;
-  absl::StatusOr<std::string> RenderPrompt(
-      const std::string& system, const std::string& user) const override;
-  absl::StatusOr<std::string> Chat(
-      const std::string& system, const std::string& user,
-      const SamplingParams& params,
-      const std::function<bool(const std::string&)>& on_delta,
-      const std::atomic<bool>* cancelled) const override;
+  absl::StatusOr<std::string> RenderPrompt(const std::string& system,
+                                           const std::string& user) const override;
+  absl::StatusOr<std::string> Chat(const std::string& system, const std::string& user,
+                                   const SamplingParams& params,
+                                   const std::function<bool(const std::string&)>& on_delta,
+                                   const std::atomic<bool>* cancelled) const override;
 
   const Model& model() const { return *model_; }
   const Tokenizer& tokenizer() const { return *tokenizer_; }

@@ -138,8 +138,7 @@ void QuantQ8_0(const float* x, BlockQ8_0* b, int64_t nb) {
     b[i].d = FloatToHalf(d);
     float id = d != 0 ? 1.f / d : 0.f;
     for (int j = 0; j < 32; ++j) {
-      b[i].qs[j] =
-          static_cast<int8_t>(std::clamp(NearestInt(x[j] * id), -127, 127));
+      b[i].qs[j] = static_cast<int8_t>(std::clamp(NearestInt(x[j] * id), -127, 127));
     }
   }
 }
@@ -209,8 +208,8 @@ void SetScaleMinK4(int j, uint8_t sc, uint8_t m, uint8_t* q) {
 
 // Q4_K / Q5_K: per 32-element sub-block, x ~ d*sc*q - dmin*m.
 template <int kLevels>
-void QuantKAsym(const float* x, uint16_t* d_out, uint16_t* dmin_out,
-                uint8_t* scales, uint8_t* q /* 256 values */) {
+void QuantKAsym(const float* x, uint16_t* d_out, uint16_t* dmin_out, uint8_t* scales,
+                uint8_t* q /* 256 values */) {
   float sub_scale[8], sub_min[8];
   for (int s = 0; s < 8; ++s) {
     const float* xs = x + 32 * s;
@@ -237,8 +236,8 @@ void QuantKAsym(const float* x, uint16_t* d_out, uint16_t* dmin_out,
     float de = d * sc, me = dmin * m;
     float ide = de != 0 ? 1.f / de : 0.f;
     for (int j = 0; j < 32; ++j) {
-      q[32 * s + j] = static_cast<uint8_t>(
-          std::clamp(NearestInt((x[32 * s + j] + me) * ide), 0, kLevels - 1));
+      q[32 * s + j] =
+          static_cast<uint8_t>(std::clamp(NearestInt((x[32 * s + j] + me) * ide), 0, kLevels - 1));
     }
   }
 }
@@ -249,8 +248,7 @@ void QuantQ4_K(const float* x, BlockQ4_K* b, int64_t nb) {
     QuantKAsym<16>(x, &b[i].d, &b[i].dmin, b[i].scales, q);
     for (int c = 0; c < 4; ++c) {
       for (int l = 0; l < 32; ++l) {
-        b[i].qs[32 * c + l] =
-            static_cast<uint8_t>(q[64 * c + l] | (q[64 * c + 32 + l] << 4));
+        b[i].qs[32 * c + l] = static_cast<uint8_t>(q[64 * c + l] | (q[64 * c + 32 + l] << 4));
       }
     }
   }
@@ -264,10 +262,8 @@ void QuantQ5_K(const float* x, BlockQ5_K* b, int64_t nb) {
     for (int c = 0; c < 4; ++c) {
       for (int l = 0; l < 32; ++l) {
         int lo = q[64 * c + l], hi = q[64 * c + 32 + l];
-        b[i].qs[32 * c + l] =
-            static_cast<uint8_t>((lo & 0xF) | ((hi & 0xF) << 4));
-        b[i].qh[l] |= static_cast<uint8_t>(((lo >> 4) << (2 * c)) |
-                                           ((hi >> 4) << (2 * c + 1)));
+        b[i].qs[32 * c + l] = static_cast<uint8_t>((lo & 0xF) | ((hi & 0xF) << 4));
+        b[i].qh[l] |= static_cast<uint8_t>(((lo >> 4) << (2 * c)) | ((hi >> 4) << (2 * c + 1)));
       }
     }
   }
@@ -299,8 +295,8 @@ void QuantQ6_K(const float* x, BlockQ6_K* b, int64_t nb) {
       float de = d * sc;
       float ide = de != 0 ? 1.f / de : 0.f;
       for (int j = 0; j < 16; ++j) {
-        q[16 * s + j] = static_cast<uint8_t>(
-            std::clamp(NearestInt(x[16 * s + j] * ide), -32, 31) + 32);
+        q[16 * s + j] =
+            static_cast<uint8_t>(std::clamp(NearestInt(x[16 * s + j] * ide), -32, 31) + 32);
       }
     }
     for (int n = 0; n < 2; ++n) {
@@ -311,8 +307,8 @@ void QuantQ6_K(const float* x, BlockQ6_K* b, int64_t nb) {
         int q1 = qq[l], q2 = qq[l + 32], q3 = qq[l + 64], q4 = qq[l + 96];
         ql[l] = static_cast<uint8_t>((q1 & 0xF) | ((q3 & 0xF) << 4));
         ql[l + 32] = static_cast<uint8_t>((q2 & 0xF) | ((q4 & 0xF) << 4));
-        qh[l] = static_cast<uint8_t>((q1 >> 4) | ((q2 >> 4) << 2) |
-                                     ((q3 >> 4) << 4) | ((q4 >> 4) << 6));
+        qh[l] = static_cast<uint8_t>((q1 >> 4) | ((q2 >> 4) << 2) | ((q3 >> 4) << 4) |
+                                     ((q4 >> 4) << 6));
       }
     }
   }
@@ -394,14 +390,13 @@ void DequantizeRow(GgmlType type, const void* src, float* dst, int64_t n) {
   }
 }
 
-absl::StatusOr<std::string> QuantizeRows(GgmlType type, const float* src,
-                                         int64_t n_rows, int64_t row_len) {
+absl::StatusOr<std::string> QuantizeRows(GgmlType type, const float* src, int64_t n_rows,
+                                         int64_t row_len) {
   absl::Status s = CheckSupportedType(type, "<quantize>");
   if (!s.ok()) return s;
   int be = BlockElems(type);
   if (row_len % be != 0) {
-    return absl::InvalidArgumentError(Cat("row length ", row_len,
-                                          " is not a multiple of ", be,
+    return absl::InvalidArgumentError(Cat("row length ", row_len, " is not a multiple of ", be,
                                           " (type ", GgmlTypeName(type), ")"));
   }
   size_t rb = RowBytes(type, row_len);

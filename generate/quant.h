@@ -89,8 +89,8 @@ int BlockElems(GgmlType type);
 void DequantizeRow(GgmlType type, const void* src, float* dst, int64_t n);
 // Quantizes `n_rows` rows of `row_len` floats into `type`. Row length must be
 // a multiple of the type's block size.
-absl::StatusOr<std::string> QuantizeRows(GgmlType type, const float* src,
-                                         int64_t n_rows, int64_t row_len);
+absl::StatusOr<std::string> QuantizeRows(GgmlType type, const float* src, int64_t n_rows,
+                                         int64_t row_len);
 
 }  // namespace greffier::generate
 

@@ -6,17 +6,14 @@
 
 namespace greffier::generate {
 
-Sampler::Sampler(const SamplerOptions& options)
-    : options_(options), rng_(options.seed) {}
+Sampler::Sampler(const SamplerOptions& options) : options_(options), rng_(options.seed) {}
 
-int32_t Sampler::Sample(std::vector<float>* logits_ptr,
-                        const std::vector<int32_t>& history) {
+int32_t Sampler::Sample(std::vector<float>* logits_ptr, const std::vector<int32_t>& history) {
   std::vector<float>& logits = *logits_ptr;
   const int n = static_cast<int>(logits.size());
   if (options_.repeat_penalty != 1.f && options_.repeat_last_n != 0) {
     size_t start =
-        options_.repeat_last_n < 0 ||
-                history.size() <= static_cast<size_t>(options_.repeat_last_n)
+        options_.repeat_last_n < 0 || history.size() <= static_cast<size_t>(options_.repeat_last_n)
             ? 0
             : history.size() - options_.repeat_last_n;
     std::unordered_set<int32_t> seen(history.begin() + start, history.end());
@@ -28,8 +25,7 @@ int32_t Sampler::Sample(std::vector<float>* logits_ptr,
   }
   if (options_.temperature <= 0.f) {
     // Greedy: first maximum wins ties.
-    return static_cast<int32_t>(std::max_element(logits.begin(), logits.end()) -
-                                logits.begin());
+    return static_cast<int32_t>(std::max_element(logits.begin(), logits.end()) - logits.begin());
   }
   candidates_.resize(n);
   for (int i = 0; i < n; ++i) {
@@ -41,8 +37,7 @@ int32_t Sampler::Sample(std::vector<float>* logits_ptr,
   size_t keep = candidates_.size();
   if (options_.top_k > 0 && static_cast<size_t>(options_.top_k) < keep) {
     keep = options_.top_k;
-    std::partial_sort(candidates_.begin(), candidates_.begin() + keep,
-                      candidates_.end(), by_logit);
+    std::partial_sort(candidates_.begin(), candidates_.begin() + keep, candidates_.end(), by_logit);
   } else {
     std::sort(candidates_.begin(), candidates_.end(), by_logit);
   }

@@ -33,8 +33,7 @@ class Sampler {
  public:
   explicit Sampler(const SamplerOptions& options);
   // `logits` is modified (penalties). `history` holds the tokens so far.
-  int32_t Sample(std::vector<float>* logits,
-                 const std::vector<int32_t>& history);
+  int32_t Sample(std::vector<float>* logits, const std::vector<int32_t>& history);
 
  private:
   SamplerOptions options_;

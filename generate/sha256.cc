@@ -28,10 +28,8 @@ struct Constants {
       }
       if (prime) primes[n++] = c;
     }
-    for (int i = 0; i < 64; ++i)
-      k[i] = Frac32(std::cbrt(static_cast<long double>(primes[i])));
-    for (int i = 0; i < 8; ++i)
-      h0[i] = Frac32(std::sqrt(static_cast<long double>(primes[i])));
+    for (int i = 0; i < 64; ++i) k[i] = Frac32(std::cbrt(static_cast<long double>(primes[i])));
+    for (int i = 0; i < 8; ++i) h0[i] = Frac32(std::sqrt(static_cast<long double>(primes[i])));
   }
   static uint32_t Frac32(long double x) {
     long double f = x - std::floor(x);
@@ -54,8 +52,7 @@ void Sha256::Block(const uint8_t* p) {
   const uint32_t* k = K().k;
   uint32_t w[64];
   for (int i = 0; i < 16; ++i) {
-    w[i] = static_cast<uint32_t>(p[4 * i]) << 24 |
-           static_cast<uint32_t>(p[4 * i + 1]) << 16 |
+    w[i] = static_cast<uint32_t>(p[4 * i]) << 24 | static_cast<uint32_t>(p[4 * i + 1]) << 16 |
            static_cast<uint32_t>(p[4 * i + 2]) << 8 | p[4 * i + 3];
   }
   for (int i = 16; i < 64; ++i) {
@@ -63,8 +60,7 @@ void Sha256::Block(const uint8_t* p) {
     uint32_t s1 = Rotr(w[i - 2], 17) ^ Rotr(w[i - 2], 19) ^ (w[i - 2] >> 10);
     w[i] = w[i - 16] + s0 + w[i - 7] + s1;
   }
-  uint32_t a = h_[0], b = h_[1], c = h_[2], d = h_[3], e = h_[4], f = h_[5],
-           g = h_[6], h = h_[7];
+  uint32_t a = h_[0], b = h_[1], c = h_[2], d = h_[3], e = h_[4], f = h_[5], g = h_[6], h = h_[7];
   for (int i = 0; i < 64; ++i) {
     uint32_t s1 = Rotr(e, 6) ^ Rotr(e, 11) ^ Rotr(e, 25);
     uint32_t ch = (e & f) ^ (~e & g);
@@ -119,8 +115,7 @@ std::string Sha256::HexDigest() {
   uint8_t pad[72] = {0x80};
   size_t pad_len = (buf_len_ < 56 ? 56 : 120) - buf_len_;
   uint8_t len[8];
-  for (int i = 0; i < 8; ++i)
-    len[i] = static_cast<uint8_t>(bits >> (56 - 8 * i));
+  for (int i = 0; i < 8; ++i) len[i] = static_cast<uint8_t>(bits >> (56 - 8 * i));
   Update(pad, pad_len);
   Update(len, 8);
   static const char kHex[] = "0123456789abcdef";
@@ -132,11 +127,9 @@ std::string Sha256::HexDigest() {
 }
 
 absl::StatusOr<std::string> Sha256File(const std::string& path) {
-  std::unique_ptr<FILE, int (*)(FILE*)> f(std::fopen(path.c_str(), "rb"),
-                                          &std::fclose);
+  std::unique_ptr<FILE, int (*)(FILE*)> f(std::fopen(path.c_str(), "rb"), &std::fclose);
   if (!f) {
-    return absl::NotFoundError(
-        Cat("cannot open ", path, ": ", std::strerror(errno)));
+    return absl::NotFoundError(Cat("cannot open ", path, ": ", std::strerror(errno)));
   }
   Sha256 h;
   std::vector<char> buf(1 << 20);

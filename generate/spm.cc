@@ -35,14 +35,12 @@ int ParseByteToken(std::string_view text) {
 }
 
 bool Mergeable(TokenType t) {
-  return t == TokenType::kNormal || t == TokenType::kUserDefined ||
-         t == TokenType::kUndefined;
+  return t == TokenType::kNormal || t == TokenType::kUserDefined || t == TokenType::kUndefined;
 }
 
 class SpmModel : public TokenizerModel {
  public:
-  SpmModel(const VocabIndex& index, const SpmOptions& options)
-      : index_(index), options_(options) {
+  SpmModel(const VocabIndex& index, const SpmOptions& options) : index_(index), options_(options) {
     const auto& tokens = index.vocab->tokens;
     pieces_.Reserve(tokens.size());
     byte_ids_.fill(-1);
@@ -52,10 +50,8 @@ class SpmModel : public TokenizerModel {
         pieces_.Insert(tokens[id], static_cast<int32_t>(id));
         // A piece with "▁" after another character would span two words.
         const std::string& tok = tokens[id];
-        for (size_t p = tok.find(kSpace, 1); p != std::string::npos;
-             p = tok.find(kSpace, p + 1)) {
-          if (p < kSpace.size() ||
-              tok.compare(p - kSpace.size(), kSpace.size(), kSpace) != 0) {
+        for (size_t p = tok.find(kSpace, 1); p != std::string::npos; p = tok.find(kSpace, p + 1)) {
+          if (p < kSpace.size() || tok.compare(p - kSpace.size(), kSpace.size(), kSpace) != 0) {
             split_words_ = false;
           }
         }
@@ -68,8 +64,7 @@ class SpmModel : public TokenizerModel {
     }
   }
 
-  void Encode(std::string_view text, bool after_special,
-              std::vector<int32_t>* out) const override {
+  void Encode(std::string_view text, bool after_special, std::vector<int32_t>* out) const override {
     if (text.empty()) return;
     std::string s;
     s.reserve(text.size() + text.size() / 4 + 3);
@@ -92,8 +87,7 @@ class SpmModel : public TokenizerModel {
     for (size_t i = kSpace.size(); i + kSpace.size() <= s.size(); ++i) {
       if (s.compare(i, kSpace.size(), kSpace) == 0 &&
           s.compare(i - kSpace.size(), kSpace.size(), kSpace) != 0) {
-        EncodeChunk(std::string_view(s).substr(start, i - start), &scratch,
-                    out);
+        EncodeChunk(std::string_view(s).substr(start, i - start), &scratch, out);
         start = i;
       }
     }
@@ -142,8 +136,7 @@ class SpmModel : public TokenizerModel {
     std::vector<Bigram> heap;
   };
 
-  void EncodeChunk(std::string_view s, Scratch* scratch,
-                   std::vector<int32_t>* out) const {
+  void EncodeChunk(std::string_view s, Scratch* scratch, std::vector<int32_t>* out) const {
     if (s.empty()) return;
     std::vector<Symbol>& sym = scratch->sym;
     sym.clear();
@@ -214,8 +207,8 @@ class SpmModel : public TokenizerModel {
 
 }  // namespace
 
-absl::StatusOr<std::unique_ptr<TokenizerModel>> NewSpmModel(
-    const VocabIndex& index, const SpmOptions& options) {
+absl::StatusOr<std::unique_ptr<TokenizerModel>> NewSpmModel(const VocabIndex& index,
+                                                            const SpmOptions& options) {
   return std::make_unique<SpmModel>(index, options);
 }
 

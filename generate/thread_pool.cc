@@ -32,12 +32,9 @@ inline uint64_t Pack(uint64_t gen, uint64_t total, uint64_t next) {
 
 }  // namespace
 
-int ThreadPool::HardwareThreads() {
-  return std::max(1u, std::thread::hardware_concurrency());
-}
+int ThreadPool::HardwareThreads() { return std::max(1u, std::thread::hardware_concurrency()); }
 
-ThreadPool::ThreadPool(int n_threads)
-    : n_threads_(n_threads > 0 ? n_threads : HardwareThreads()) {
+ThreadPool::ThreadPool(int n_threads) : n_threads_(n_threads > 0 ? n_threads : HardwareThreads()) {
   workers_.reserve(n_threads_ - 1);
   for (int i = 1; i < n_threads_; ++i) {
     workers_.emplace_back([this, i] { WorkerLoop(i); });
@@ -57,8 +54,8 @@ void ThreadPool::WakeAll() {
   // the new state or we see the sleeper.
   wake_.fetch_add(1);
   if (sleepers_.load() > 0) {
-    syscall(SYS_futex, reinterpret_cast<uint32_t*>(&wake_), FUTEX_WAKE_PRIVATE,
-            INT_MAX, nullptr, nullptr, 0);
+    syscall(SYS_futex, reinterpret_cast<uint32_t*>(&wake_), FUTEX_WAKE_PRIVATE, INT_MAX, nullptr,
+            nullptr, 0);
   }
 }
 
@@ -97,8 +94,8 @@ void ThreadPool::WorkerLoop(int index) {
         sleepers_.fetch_add(1);
         s = state_.load();
         if (Gen(s) == seen) {
-          syscall(SYS_futex, reinterpret_cast<uint32_t*>(&wake_),
-                  FUTEX_WAIT_PRIVATE, w, nullptr, nullptr, 0);
+          syscall(SYS_futex, reinterpret_cast<uint32_t*>(&wake_), FUTEX_WAIT_PRIVATE, w, nullptr,
+                  nullptr, 0);
         }
         sleepers_.fetch_sub(1);
       }
@@ -110,9 +107,8 @@ void ThreadPool::WorkerLoop(int index) {
   }
 }
 
-void ThreadPool::ParallelFor(
-    int64_t n, int64_t grain,
-    const std::function<void(int64_t, int64_t, int)>& fn) {
+void ThreadPool::ParallelFor(int64_t n, int64_t grain,
+                             const std::function<void(int64_t, int64_t, int)>& fn) {
   if (n <= 0) return;
   grain = std::max<int64_t>(1, grain);
   int64_t chunks = (n + grain - 1) / grain;
@@ -144,8 +140,7 @@ void ThreadPool::ParallelFor(
   }
 }
 
-void ThreadPool::ParallelFor(int64_t n,
-                             const std::function<void(int64_t, int64_t)>& fn) {
+void ThreadPool::ParallelFor(int64_t n, const std::function<void(int64_t, int64_t)>& fn) {
   int64_t grain = std::max<int64_t>(1, n / (4 * n_threads_));
   ParallelFor(n, grain, [&](int64_t b, int64_t e, int) { fn(b, e); });
 }

@@ -29,8 +29,7 @@ class ThreadPool {
   // Cuts [0, n) into chunks of `grain` items and calls
   // fn(begin, end, thread_index) for each; thread_index < size() identifies
   // the executing thread (for per-thread scratch). Returns when all are done.
-  void ParallelFor(int64_t n, int64_t grain,
-                   const std::function<void(int64_t, int64_t, int)>& fn);
+  void ParallelFor(int64_t n, int64_t grain, const std::function<void(int64_t, int64_t, int)>& fn);
   // Same with a grain giving each thread a few chunks.
   void ParallelFor(int64_t n, const std::function<void(int64_t, int64_t)>& fn);
 

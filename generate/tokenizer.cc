@@ -23,21 +23,18 @@ constexpr std::string_view kEogTexts[] = {
 Tokenizer::Tokenizer() = default;
 Tokenizer::~Tokenizer() = default;
 
-absl::StatusOr<std::unique_ptr<Tokenizer>> Tokenizer::FromGguf(
-    const GgufFile& file) {
+absl::StatusOr<std::unique_ptr<Tokenizer>> Tokenizer::FromGguf(const GgufFile& file) {
   absl::StatusOr<TokenizerVocab> vocab = VocabFromGguf(file);
   if (!vocab.ok()) return vocab.status();
   absl::StatusOr<std::unique_ptr<Tokenizer>> tok = FromVocab(*std::move(vocab));
   if (!tok.ok()) {
-    return absl::Status(
-        tok.status().code(),
-        absl::StrCat(file.path(), ": tokenizer: ", tok.status().message()));
+    return absl::Status(tok.status().code(),
+                        absl::StrCat(file.path(), ": tokenizer: ", tok.status().message()));
   }
   return tok;
 }
 
-absl::StatusOr<std::unique_ptr<Tokenizer>> Tokenizer::FromVocab(
-    TokenizerVocab vocab) {
+absl::StatusOr<std::unique_ptr<Tokenizer>> Tokenizer::FromVocab(TokenizerVocab vocab) {
   std::unique_ptr<Tokenizer> tok(new Tokenizer());
   tok->vocab_ = std::move(vocab);
   absl::Status s = tok->Init();
@@ -50,8 +47,7 @@ namespace internal {
 struct IndexedModel : TokenizerModel {
   VocabIndex index;
   std::unique_ptr<TokenizerModel> inner;
-  void Encode(std::string_view text, bool after_special,
-              std::vector<int32_t>* out) const override {
+  void Encode(std::string_view text, bool after_special, std::vector<int32_t>* out) const override {
     inner->Encode(text, after_special, out);
   }
   std::string Piece(int32_t id) const override { return inner->Piece(id); }
@@ -66,20 +62,18 @@ absl::Status Tokenizer::Init() {
     return absl::InvalidArgumentError("vocabulary too large");
   }
   if (!v.scores.empty() && v.scores.size() != n) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "scores has ", v.scores.size(), " entries for ", n, " tokens"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("scores has ", v.scores.size(), " entries for ", n, " tokens"));
   }
   if (!v.token_types.empty() && v.token_types.size() != n) {
     return absl::InvalidArgumentError(
-        absl::StrCat("token_type has ", v.token_types.size(), " entries for ",
-                     n, " tokens"));
+        absl::StrCat("token_type has ", v.token_types.size(), " entries for ", n, " tokens"));
   }
   types_.resize(n, TokenType::kNormal);
   for (size_t i = 0; i < v.token_types.size(); ++i) {
     const int32_t t = v.token_types[i];
     if (t < 0 || t > 6) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("token ", i, " has unknown type ", t));
+      return absl::InvalidArgumentError(absl::StrCat("token ", i, " has unknown type ", t));
     }
     types_[i] = static_cast<TokenType>(t);
   }
@@ -92,16 +86,13 @@ absl::Status Tokenizer::Init() {
   for (size_t i = 0; i < n; ++i) {
     index.text_to_id.Insert(vocab_.tokens[i], static_cast<int32_t>(i));
   }
-  auto id_of = [&](std::string_view text) {
-    return index.text_to_id.Find(text);
-  };
+  auto id_of = [&](std::string_view text) { return index.text_to_id.Find(text); };
   auto check_id = [&](const std::optional<int32_t>& id,
                       std::string_view what) -> absl::StatusOr<int32_t> {
     if (!id.has_value()) return -1;
     if (*id < 0 || static_cast<size_t>(*id) >= n) {
-      return absl::InvalidArgumentError(
-          absl::StrCat(std::string(what), " id ", *id,
-                       " is outside the vocabulary (", n, " tokens)"));
+      return absl::InvalidArgumentError(absl::StrCat(
+          std::string(what), " id ", *id, " is outside the vocabulary (", n, " tokens)"));
     }
     return *id;
   };
@@ -133,8 +124,8 @@ absl::Status Tokenizer::Init() {
   } else if (v.model == "gpt2") {
     kind_ = TokenizerKind::kByteLevelBpe;
     // Llama 3 files often lack add_bos_token yet its tokenizer adds BOS.
-    const bool llama3 = v.pre == "llama-bpe" || v.pre == "llama3" ||
-                        v.pre == "llama-v3" || v.pre == "smaug-bpe";
+    const bool llama3 =
+        v.pre == "llama-bpe" || v.pre == "llama3" || v.pre == "llama-v3" || v.pre == "smaug-bpe";
     add_bos_ = v.add_bos.value_or(llama3);
     add_eos_ = v.add_eos.value_or(false);
     inner = internal::NewByteLevelBpeModel(index, unk_id_);
@@ -156,8 +147,7 @@ absl::Status Tokenizer::Init() {
     internal::UnigramOptions options;
     options.unk_id = unk_id_;
     options.add_space_prefix = v.add_space_prefix.value_or(true);
-    options.remove_extra_whitespaces =
-        v.remove_extra_whitespaces.value_or(true);
+    options.remove_extra_whitespaces = v.remove_extra_whitespaces.value_or(true);
     strip_leading_space_ = options.add_space_prefix;
     // T5 ends a sequence with </s> and has no BOS; XLM-RoBERTa files say
     // add_bos_token explicitly.
@@ -165,9 +155,8 @@ absl::Status Tokenizer::Init() {
     add_eos_ = v.add_eos.value_or(true);
     inner = internal::NewUnigramModel(index, options);
   } else {
-    return absl::UnimplementedError(
-        absl::StrCat("unsupported tokenizer model '", v.model,
-                     "' (supported: llama, gpt2, bert, t5)"));
+    return absl::UnimplementedError(absl::StrCat("unsupported tokenizer model '", v.model,
+                                                 "' (supported: llama, gpt2, bert, t5)"));
   }
   if (!inner.ok()) return inner.status();
   model->inner = *std::move(inner);
@@ -193,10 +182,9 @@ absl::Status Tokenizer::Init() {
       pieces_[i] = model->Piece(static_cast<int32_t>(i));
     }
   }
-  std::stable_sort(specials.begin(), specials.end(),
-                   [](const Special& a, const Special& b) {
-                     return a.text.size() > b.text.size();
-                   });
+  std::stable_sort(specials.begin(), specials.end(), [](const Special& a, const Special& b) {
+    return a.text.size() > b.text.size();
+  });
   for (const Special& s : specials) {
     specials_by_byte_[static_cast<uint8_t>(s.text[0])].push_back(s);
   }
@@ -211,8 +199,7 @@ absl::Status Tokenizer::Init() {
   if (kind_ == TokenizerKind::kWordPiece) eog_ids_ = {eos_id_};
   std::sort(eog_ids_.begin(), eog_ids_.end());
   eog_ids_.erase(std::unique(eog_ids_.begin(), eog_ids_.end()), eog_ids_.end());
-  eog_ids_.erase(std::remove(eog_ids_.begin(), eog_ids_.end(), -1),
-                 eog_ids_.end());
+  eog_ids_.erase(std::remove(eog_ids_.begin(), eog_ids_.end(), -1), eog_ids_.end());
   model_ = std::move(model);
   return absl::OkStatus();
 }
@@ -229,8 +216,7 @@ std::vector<int32_t> Tokenizer::Encode(std::string_view text, bool add_special,
       const auto& candidates = specials_by_byte_[static_cast<uint8_t>(text[i])];
       const Special* hit = nullptr;
       for (const Special& s : candidates) {
-        if ((parse_special || s.always) &&
-            text.compare(i, s.text.size(), s.text) == 0) {
+        if ((parse_special || s.always) && text.compare(i, s.text.size(), s.text) == 0) {
           hit = &s;
           break;
         }
@@ -259,8 +245,8 @@ size_t Tokenizer::CountTokens(std::string_view text) const {
   return Encode(text, /*add_special=*/false, /*parse_special=*/false).size();
 }
 
-void Tokenizer::AppendPiece(int32_t id, bool render_special,
-                            bool* at_text_start, std::string* out) const {
+void Tokenizer::AppendPiece(int32_t id, bool render_special, bool* at_text_start,
+                            std::string* out) const {
   if (id < 0 || id >= vocab_size()) return;
   const TokenType t = types_[id];
   if (t == TokenType::kControl || t == TokenType::kUnknown) {
@@ -274,16 +260,14 @@ void Tokenizer::AppendPiece(int32_t id, bool render_special,
     return;
   }
   std::string_view piece = pieces_[id];
-  if (*at_text_start && strip_leading_space_ && !piece.empty() &&
-      piece[0] == ' ') {
+  if (*at_text_start && strip_leading_space_ && !piece.empty() && piece[0] == ' ') {
     piece.remove_prefix(1);
   }
   if (!pieces_[id].empty()) *at_text_start = false;
   out->append(piece);
 }
 
-std::string Tokenizer::Decode(std::span<const int32_t> ids,
-                              bool render_special) const {
+std::string Tokenizer::Decode(std::span<const int32_t> ids, bool render_special) const {
   std::string out;
   bool at_text_start = true;
   for (int32_t id : ids) AppendPiece(id, render_special, &at_text_start, &out);
@@ -322,8 +306,7 @@ bool Tokenizer::IsControl(int32_t id) const {
   return t == TokenType::kControl || t == TokenType::kUnknown;
 }
 
-StreamingDecoder::StreamingDecoder(const Tokenizer& tokenizer,
-                                   bool render_special)
+StreamingDecoder::StreamingDecoder(const Tokenizer& tokenizer, bool render_special)
     : tokenizer_(tokenizer), render_special_(render_special) {}
 
 std::string StreamingDecoder::Push(int32_t id) {

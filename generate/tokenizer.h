@@ -42,11 +42,9 @@ enum class TokenizerKind {
 // Immutable after construction: all methods are const and thread-safe.
 class Tokenizer {
  public:
-  static absl::StatusOr<std::unique_ptr<Tokenizer>> FromGguf(
-      const GgufFile& file);
+  static absl::StatusOr<std::unique_ptr<Tokenizer>> FromGguf(const GgufFile& file);
   // Errors name the inconsistency (sizes, ids out of range, unknown model).
-  static absl::StatusOr<std::unique_ptr<Tokenizer>> FromVocab(
-      TokenizerVocab vocab);
+  static absl::StatusOr<std::unique_ptr<Tokenizer>> FromVocab(TokenizerVocab vocab);
 
   ~Tokenizer();
   Tokenizer(const Tokenizer&) = delete;
@@ -68,8 +66,7 @@ class Tokenizer {
   // removed, so Decode(Encode(s, false)) == s for lossless tokenizers.
   // Out-of-range ids are skipped. The result may end inside a UTF-8
   // sequence; see StreamingDecoder for token-by-token output.
-  std::string Decode(std::span<const int32_t> ids,
-                     bool render_special = false) const;
+  std::string Decode(std::span<const int32_t> ids, bool render_special = false) const;
   // Bytes that one token stands for, without any leading-space removal.
   // Empty for an out-of-range id.
   std::string TokenPiece(int32_t id, bool render_special = true) const;
@@ -103,8 +100,7 @@ class Tokenizer {
   absl::Status Init();
   // Appends the piece of `id` to `out`; `at_text_start` tracks whether the
   // next text piece is the first after the start or a special token.
-  void AppendPiece(int32_t id, bool render_special, bool* at_text_start,
-                   std::string* out) const;
+  void AppendPiece(int32_t id, bool render_special, bool* at_text_start, std::string* out) const;
 
   TokenizerVocab vocab_;
   TokenizerKind kind_ = TokenizerKind::kSentencePiece;
@@ -137,8 +133,7 @@ class Tokenizer {
 // must outlive it.
 class StreamingDecoder {
  public:
-  explicit StreamingDecoder(const Tokenizer& tokenizer,
-                            bool render_special = false);
+  explicit StreamingDecoder(const Tokenizer& tokenizer, bool render_special = false);
   // Text that `id` completes (possibly empty).
   std::string Push(int32_t id);
   // Whatever is held back (an incomplete sequence at the end of output).

@@ -39,14 +39,14 @@ struct SpmOptions {
   bool add_space_prefix = true;
   int32_t unk_id = -1;
 };
-absl::StatusOr<std::unique_ptr<TokenizerModel>> NewSpmModel(
-    const VocabIndex& index, const SpmOptions& options);
+absl::StatusOr<std::unique_ptr<TokenizerModel>> NewSpmModel(const VocabIndex& index,
+                                                            const SpmOptions& options);
 
-absl::StatusOr<std::unique_ptr<TokenizerModel>> NewByteLevelBpeModel(
-    const VocabIndex& index, int32_t unk_id);
+absl::StatusOr<std::unique_ptr<TokenizerModel>> NewByteLevelBpeModel(const VocabIndex& index,
+                                                                     int32_t unk_id);
 
-absl::StatusOr<std::unique_ptr<TokenizerModel>> NewWordPieceModel(
-    const VocabIndex& index, int32_t unk_id);
+absl::StatusOr<std::unique_ptr<TokenizerModel>> NewWordPieceModel(const VocabIndex& index,
+                                                                  int32_t unk_id);
 
 struct UnigramOptions {
   int32_t unk_id = -1;
@@ -55,8 +55,8 @@ struct UnigramOptions {
   // Collapse runs of spaces; trim them at both ends.
   bool remove_extra_whitespaces = true;
 };
-absl::StatusOr<std::unique_ptr<TokenizerModel>> NewUnigramModel(
-    const VocabIndex& index, const UnigramOptions& options);
+absl::StatusOr<std::unique_ptr<TokenizerModel>> NewUnigramModel(const VocabIndex& index,
+                                                                const UnigramOptions& options);
 
 }  // namespace greffier::generate::internal
 

@@ -32,8 +32,8 @@ Utf8Char DecodeUtf8(std::string_view s, size_t i) {
     cp = (cp << 6) | (b & 0x3F);
   }
   // Overlong forms, surrogates and values past U+10FFFF.
-  if ((len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) ||
-      (cp >= 0xD800 && cp <= 0xDFFF) || cp > 0x10FFFF) {
+  if ((len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) || (cp >= 0xD800 && cp <= 0xDFFF) ||
+      cp > 0x10FFFF) {
     return bad;
   }
   return {cp, len, true};
@@ -70,8 +70,8 @@ size_t IncompleteUtf8Suffix(std::string_view s) {
     // The bytes present must not already be invalid (e.g. E0 80 is overlong).
     if (back >= 2) {
       const uint8_t b1 = p[n - back + 1];
-      if ((b == 0xE0 && b1 < 0xA0) || (b == 0xED && b1 > 0x9F) ||
-          (b == 0xF0 && b1 < 0x90) || (b == 0xF4 && b1 > 0x8F)) {
+      if ((b == 0xE0 && b1 < 0xA0) || (b == 0xED && b1 > 0x9F) || (b == 0xF0 && b1 < 0x90) ||
+          (b == 0xF4 && b1 > 0x8F)) {
         return 0;
       }
     }
@@ -143,8 +143,7 @@ const std::array<uint8_t, 0x10000>& BmpTable() {
 }
 
 icu::UnicodeString ToIcu(std::string_view s) {
-  return icu::UnicodeString::fromUTF8(
-      icu::StringPiece(s.data(), static_cast<int32_t>(s.size())));
+  return icu::UnicodeString::fromUTF8(icu::StringPiece(s.data(), static_cast<int32_t>(s.size())));
 }
 
 std::string FromIcu(const icu::UnicodeString& u) {
@@ -155,8 +154,8 @@ std::string FromIcu(const icu::UnicodeString& u) {
 
 std::string Normalize(std::string_view s, bool nfc) {
   UErrorCode err = U_ZERO_ERROR;
-  const icu::Normalizer2* norm = nfc ? icu::Normalizer2::getNFCInstance(err)
-                                     : icu::Normalizer2::getNFDInstance(err);
+  const icu::Normalizer2* norm =
+      nfc ? icu::Normalizer2::getNFCInstance(err) : icu::Normalizer2::getNFDInstance(err);
   if (U_FAILURE(err) || norm == nullptr) return std::string(s);
   icu::UnicodeString out = norm->normalize(ToIcu(s), err);
   if (U_FAILURE(err)) return std::string(s);

@@ -41,13 +41,11 @@ class CharsMap {
     uint32_t trie_bytes;
     std::memcpy(&trie_bytes, blob.data(), 4);
     if (trie_bytes % 4 != 0 || trie_bytes > blob.size() - 4) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("precompiled_charsmap trie size ", trie_bytes,
-                       " does not fit in ", blob.size(), " bytes"));
+      return absl::InvalidArgumentError(absl::StrCat("precompiled_charsmap trie size ", trie_bytes,
+                                                     " does not fit in ", blob.size(), " bytes"));
     }
     units_.resize(trie_bytes / 4);
-    if (!units_.empty())
-      std::memcpy(units_.data(), blob.data() + 4, trie_bytes);
+    if (!units_.empty()) std::memcpy(units_.data(), blob.data() + 4, trie_bytes);
     strings_ = std::string(blob.substr(4 + trie_bytes));
     return absl::OkStatus();
   }
@@ -73,8 +71,7 @@ class CharsMap {
           const size_t end = strings_.find('\0', value);
           if (end != std::string::npos) {
             best = i + 1;
-            *replacement =
-                std::string_view(strings_).substr(value, end - value);
+            *replacement = std::string_view(strings_).substr(value, end - value);
           }
         }
       }
@@ -85,9 +82,7 @@ class CharsMap {
  private:
   static bool HasLeaf(uint32_t u) { return ((u >> 8) & 1) != 0; }
   static uint32_t Label(uint32_t u) { return u & ((1u << 31) | 0xFF); }
-  static uint32_t Offset(uint32_t u) {
-    return (u >> 10) << ((u & (1u << 9)) >> 6);
-  }
+  static uint32_t Offset(uint32_t u) { return (u >> 10) << ((u & (1u << 9)) >> 6); }
   std::vector<uint32_t> units_;
   std::string strings_;
 };
@@ -114,8 +109,7 @@ class UnigramModel : public TokenizerModel {
     double max_score = std::numeric_limits<double>::lowest();
     for (size_t id = 0; id < tokens.size(); ++id) {
       const TokenType t = index_.types[id];
-      if (t != TokenType::kNormal && t != TokenType::kUserDefined &&
-          t != TokenType::kUndefined) {
+      if (t != TokenType::kNormal && t != TokenType::kUserDefined && t != TokenType::kUndefined) {
         continue;
       }
       const double score = scores.empty() ? 0.0 : scores[id];
@@ -146,14 +140,11 @@ class UnigramModel : public TokenizerModel {
     unk_score_ = min_score - kUnknownPenalty;
     max_score_ = max_score;
     std::sort(user_defined_.begin(), user_defined_.end(),
-              [](const std::string& a, const std::string& b) {
-                return a.size() > b.size();
-              });
+              [](const std::string& a, const std::string& b) { return a.size() > b.size(); });
     return absl::OkStatus();
   }
 
-  void Encode(std::string_view text, bool after_special,
-              std::vector<int32_t>* out) const override {
+  void Encode(std::string_view text, bool after_special, std::vector<int32_t>* out) const override {
     const std::string norm = Normalize(text, after_special);
     if (norm.empty()) return;
     const size_t n = norm.size();
@@ -275,8 +266,7 @@ class UnigramModel : public TokenizerModel {
       const size_t len = next_piece(input, &piece);
       input.remove_prefix(len);
       std::string_view sp = piece;
-      while (prev_space && !sp.empty() && sp.front() == ' ')
-        sp.remove_prefix(1);
+      while (prev_space && !sp.empty() && sp.front() == ' ') sp.remove_prefix(1);
       if (sp.empty()) continue;
       for (char c : sp) {
         if (c == ' ') {
@@ -289,8 +279,7 @@ class UnigramModel : public TokenizerModel {
     }
     if (remove_extra_ws_) {
       while (out.size() >= kSpace.size() &&
-             out.compare(out.size() - kSpace.size(), kSpace.size(), kSpace) ==
-                 0) {
+             out.compare(out.size() - kSpace.size(), kSpace.size(), kSpace) == 0) {
         out.resize(out.size() - kSpace.size());
       }
     }
@@ -302,8 +291,8 @@ class UnigramModel : public TokenizerModel {
   bool add_space_prefix_;
   bool remove_extra_ws_;
   CharsMap charsmap_;
-  MergeMap children_;                // (node, byte) -> child node in .rank
-  std::vector<int32_t> node_token_;  // node -> token id or -1
+  MergeMap children_;                      // (node, byte) -> child node in .rank
+  std::vector<int32_t> node_token_;        // node -> token id or -1
   std::vector<std::string> user_defined_;  // longest first
   double unk_score_ = -10.0;
   double max_score_ = 0.0;
@@ -311,10 +300,9 @@ class UnigramModel : public TokenizerModel {
 
 }  // namespace
 
-absl::StatusOr<std::unique_ptr<TokenizerModel>> NewUnigramModel(
-    const VocabIndex& index, const UnigramOptions& options) {
-  auto model = std::make_unique<UnigramModel>(index, options.unk_id,
-                                              options.add_space_prefix,
+absl::StatusOr<std::unique_ptr<TokenizerModel>> NewUnigramModel(const VocabIndex& index,
+                                                                const UnigramOptions& options) {
+  auto model = std::make_unique<UnigramModel>(index, options.unk_id, options.add_space_prefix,
                                               options.remove_extra_whitespaces);
   absl::Status s = model->Init();
   if (!s.ok()) return s;

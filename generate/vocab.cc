@@ -10,8 +10,7 @@
 namespace greffier::generate {
 namespace {
 
-absl::Status OptionalId(const GgufFile& file, std::string_view key,
-                        std::optional<int32_t>* out) {
+absl::Status OptionalId(const GgufFile& file, std::string_view key, std::optional<int32_t>* out) {
   if (file.Find(key) == nullptr) return absl::OkStatus();
   absl::StatusOr<int64_t> v = file.GetInt(key);
   if (!v.ok()) return v.status();
@@ -21,8 +20,7 @@ absl::Status OptionalId(const GgufFile& file, std::string_view key,
   return absl::OkStatus();
 }
 
-absl::Status OptionalBool(const GgufFile& file, std::string_view key,
-                          std::optional<bool>* out) {
+absl::Status OptionalBool(const GgufFile& file, std::string_view key, std::optional<bool>* out) {
   if (file.Find(key) == nullptr) return absl::OkStatus();
   absl::StatusOr<bool> v = file.GetBool(key);
   if (!v.ok()) return v.status();
@@ -37,42 +35,37 @@ absl::StatusOr<TokenizerVocab> VocabFromGguf(const GgufFile& file) {
   absl::StatusOr<std::string> model = file.GetString("tokenizer.ggml.model");
   if (!model.ok()) return model.status();
   vocab.model = *std::move(model);
-  absl::StatusOr<std::string> pre =
-      file.GetStringOr("tokenizer.ggml.pre", "default");
+  absl::StatusOr<std::string> pre = file.GetStringOr("tokenizer.ggml.pre", "default");
   if (!pre.ok()) return pre.status();
   vocab.pre = *std::move(pre);
 
-  absl::StatusOr<std::vector<std::string>> tokens =
-      file.GetStringArray("tokenizer.ggml.tokens");
+  absl::StatusOr<std::vector<std::string>> tokens = file.GetStringArray("tokenizer.ggml.tokens");
   if (!tokens.ok()) return tokens.status();
   vocab.tokens = *std::move(tokens);
   const size_t n = vocab.tokens.size();
 
   if (file.Find("tokenizer.ggml.scores") != nullptr) {
-    absl::StatusOr<std::vector<float>> scores =
-        file.GetFloatArray("tokenizer.ggml.scores");
+    absl::StatusOr<std::vector<float>> scores = file.GetFloatArray("tokenizer.ggml.scores");
     if (!scores.ok()) return scores.status();
     if (scores->size() != n) {
-      return absl::InvalidArgumentError(
-          absl::StrCat(file.path(), ": tokenizer.ggml.scores has ",
-                       scores->size(), " entries for ", n, " tokens"));
+      return absl::InvalidArgumentError(absl::StrCat(file.path(), ": tokenizer.ggml.scores has ",
+                                                     scores->size(), " entries for ", n,
+                                                     " tokens"));
     }
     vocab.scores = *std::move(scores);
   }
   if (file.Find("tokenizer.ggml.token_type") != nullptr) {
-    absl::StatusOr<std::vector<int32_t>> types =
-        file.GetIntArray("tokenizer.ggml.token_type");
+    absl::StatusOr<std::vector<int32_t>> types = file.GetIntArray("tokenizer.ggml.token_type");
     if (!types.ok()) return types.status();
     if (types->size() != n) {
-      return absl::InvalidArgumentError(
-          absl::StrCat(file.path(), ": tokenizer.ggml.token_type has ",
-                       types->size(), " entries for ", n, " tokens"));
+      return absl::InvalidArgumentError(absl::StrCat(file.path(),
+                                                     ": tokenizer.ggml.token_type has ",
+                                                     types->size(), " entries for ", n, " tokens"));
     }
     vocab.token_types = *std::move(types);
   }
   if (file.Find("tokenizer.ggml.merges") != nullptr) {
-    absl::StatusOr<std::vector<std::string>> merges =
-        file.GetStringArray("tokenizer.ggml.merges");
+    absl::StatusOr<std::vector<std::string>> merges = file.GetStringArray("tokenizer.ggml.merges");
     if (!merges.ok()) return merges.status();
     vocab.merges = *std::move(merges);
   }
@@ -102,15 +95,14 @@ absl::StatusOr<TokenizerVocab> VocabFromGguf(const GgufFile& file) {
        {std::pair{"tokenizer.ggml.add_bos_token", &vocab.add_bos},
         std::pair{"tokenizer.ggml.add_eos_token", &vocab.add_eos},
         std::pair{"tokenizer.ggml.add_space_prefix", &vocab.add_space_prefix},
-        std::pair{"tokenizer.ggml.remove_extra_whitespaces",
-                  &vocab.remove_extra_whitespaces}}) {
+        std::pair{"tokenizer.ggml.remove_extra_whitespaces", &vocab.remove_extra_whitespaces}}) {
     absl::Status s = OptionalBool(file, key, out);
     if (!s.ok()) return s;
   }
   if (const GgufValue* v = file.Find("tokenizer.ggml.precompiled_charsmap")) {
     // GgufFile has no byte-array getter; the raw payload is what we need.
-    if (v->type != GgufType::kArray || (v->array_type != GgufType::kUint8 &&
-                                        v->array_type != GgufType::kInt8)) {
+    if (v->type != GgufType::kArray ||
+        (v->array_type != GgufType::kUint8 && v->array_type != GgufType::kInt8)) {
       return absl::InvalidArgumentError(
           absl::StrCat(file.path(),
                        ": tokenizer.ggml.precompiled_charsmap is not a byte "
@@ -119,8 +111,7 @@ absl::StatusOr<TokenizerVocab> VocabFromGguf(const GgufFile& file) {
     vocab.precompiled_charsmap.assign(reinterpret_cast<const char*>(v->data),
                                       static_cast<size_t>(v->size));
   }
-  absl::StatusOr<std::string> tmpl =
-      file.GetStringOr("tokenizer.chat_template", "");
+  absl::StatusOr<std::string> tmpl = file.GetStringOr("tokenizer.chat_template", "");
   if (!tmpl.ok()) return tmpl.status();
   vocab.chat_template = *std::move(tmpl);
   return vocab;

@@ -21,8 +21,8 @@ constexpr std::string_view kWordStart = "\xE2\x96\x81";  // U+2581
 constexpr size_t kMaxWordChars = 100;
 
 bool IsBertPunctuation(char32_t cp, uint32_t flags) {
-  if ((cp >= 33 && cp <= 47) || (cp >= 58 && cp <= 64) ||
-      (cp >= 91 && cp <= 96) || (cp >= 123 && cp <= 126)) {
+  if ((cp >= 33 && cp <= 47) || (cp >= 58 && cp <= 64) || (cp >= 91 && cp <= 96) ||
+      (cp >= 123 && cp <= 126)) {
     return true;
   }
   return (flags & kCpPunctuation) != 0;
@@ -30,8 +30,7 @@ bool IsBertPunctuation(char32_t cp, uint32_t flags) {
 
 class WordPieceModel : public TokenizerModel {
  public:
-  WordPieceModel(const VocabIndex& index, int32_t unk_id)
-      : index_(index), unk_id_(unk_id) {}
+  WordPieceModel(const VocabIndex& index, int32_t unk_id) : index_(index), unk_id_(unk_id) {}
 
   void Encode(std::string_view text, bool /*after_special*/,
               std::vector<int32_t>* out) const override {
@@ -44,8 +43,7 @@ class WordPieceModel : public TokenizerModel {
       i += c.len;
       if (!c.valid || c.cp == 0 || c.cp == 0xFFFD) continue;
       const uint32_t f = CodepointFlags(c.cp);
-      if (c.cp == '\t' || c.cp == '\n' || c.cp == '\r' ||
-          (f & kCpWhitespace) != 0) {
+      if (c.cp == '\t' || c.cp == '\n' || c.cp == '\r' || (f & kCpWhitespace) != 0) {
         clean.push_back(' ');
         continue;
       }
@@ -81,8 +79,7 @@ class WordPieceModel : public TokenizerModel {
     size_t word_chars = 0;
     auto flush = [&](size_t end) {
       if (end > word_start) {
-        EncodeWord(std::string_view(norm).substr(word_start, end - word_start),
-                   word_chars, out);
+        EncodeWord(std::string_view(norm).substr(word_start, end - word_start), word_chars, out);
       }
       word_chars = 0;
     };
@@ -119,8 +116,7 @@ class WordPieceModel : public TokenizerModel {
   }
 
  private:
-  void EncodeWord(std::string_view word, size_t chars,
-                  std::vector<int32_t>* out) const {
+  void EncodeWord(std::string_view word, size_t chars, std::vector<int32_t>* out) const {
     if (chars > kMaxWordChars) {
       if (unk_id_ >= 0) out->push_back(unk_id_);
       return;
@@ -135,15 +131,12 @@ class WordPieceModel : public TokenizerModel {
       size_t end = word.size();
       int32_t id = -1;
       while (end > start) {
-        id = start == 0
-                 ? index_.text_to_id.Find(
-                       std::string_view(first).substr(0, mark + end))
-                 : index_.text_to_id.Find(word.substr(start, end - start));
+        id = start == 0 ? index_.text_to_id.Find(std::string_view(first).substr(0, mark + end))
+                        : index_.text_to_id.Find(word.substr(start, end - start));
         if (id >= 0) break;
         do {
           --end;
-        } while (end > start &&
-                 (static_cast<uint8_t>(word[end]) & 0xC0) == 0x80);
+        } while (end > start && (static_cast<uint8_t>(word[end]) & 0xC0) == 0x80);
       }
       if (id < 0) {
         out->resize(before);
@@ -161,8 +154,8 @@ class WordPieceModel : public TokenizerModel {
 
 }  // namespace
 
-absl::StatusOr<std::unique_ptr<TokenizerModel>> NewWordPieceModel(
-    const VocabIndex& index, int32_t unk_id) {
+absl::StatusOr<std::unique_ptr<TokenizerModel>> NewWordPieceModel(const VocabIndex& index,
+                                                                  int32_t unk_id) {
   return std::make_unique<WordPieceModel>(index, unk_id);
 }
 

@@ -99,7 +99,8 @@ absl::StatusOr<AuditRecord> AuditLog::Append(AuditRecord r) {
 absl::StatusOr<AuditRecord> AuditLog::Get(uint64_t id) const {
   std::string value;
   rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), cf_, EncodeId(id), &value);
-  if (s.IsNotFound()) return absl::NotFoundError(absl::StrCat("audit record ", id, " does not exist"));
+  if (s.IsNotFound())
+    return absl::NotFoundError(absl::StrCat("audit record ", id, " does not exist"));
   GREFFIER_RETURN_IF_ERROR(FromRocks(s, "read audit record"));
   return Decode(value);
 }
@@ -132,8 +133,8 @@ absl::StatusOr<AuditVerification> AuditLog::Verify() const {
     absl::StatusOr<uint64_t> key = DecodeId(it->key().ToStringView());
     if (!key.ok()) return broken(expected_id, "unreadable record key");
     if (*key != expected_id) {
-      return broken(expected_id, absl::StrCat("record ", expected_id, " is missing (next is ",
-                                              *key, ")"));
+      return broken(expected_id,
+                    absl::StrCat("record ", expected_id, " is missing (next is ", *key, ")"));
     }
     absl::StatusOr<AuditRecord> r = Decode(it->value().ToStringView());
     if (!r.ok()) return broken(*key, std::string(r.status().message()));

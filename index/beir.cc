@@ -66,13 +66,12 @@ class JsonReader {
   }
 
   absl::Status Error(std::string_view what) const {
-    return absl::InvalidArgumentError(
-        absl::StrCat("JSON byte ", pos_, ": ", std::string(what)));
+    return absl::InvalidArgumentError(absl::StrCat("JSON byte ", pos_, ": ", std::string(what)));
   }
 
   void SkipSpace() {
-    while (pos_ < in_.size() && (in_[pos_] == ' ' || in_[pos_] == '\t' ||
-                                 in_[pos_] == '\n' || in_[pos_] == '\r')) {
+    while (pos_ < in_.size() &&
+           (in_[pos_] == ' ' || in_[pos_] == '\t' || in_[pos_] == '\n' || in_[pos_] == '\r')) {
       ++pos_;
     }
   }
@@ -219,8 +218,7 @@ class JsonReader {
           if (!Hex4(&cp)) return Error("invalid \\u escape");
           if (cp >= 0xD800 && cp <= 0xDBFF) {
             uint32_t low;
-            if (!ConsumeWord("\\u") || !Hex4(&low) || low < 0xDC00 ||
-                low > 0xDFFF) {
+            if (!ConsumeWord("\\u") || !Hex4(&low) || low < 0xDC00 || low > 0xDFFF) {
               return Error("unpaired surrogate in \\u escape");
             }
             cp = 0x10000 + ((cp - 0xD800) << 10) + (low - 0xDC00);
@@ -240,10 +238,8 @@ class JsonReader {
   size_t pos_ = 0;
 };
 
-absl::Status LineError(const std::filesystem::path& path, size_t line,
-                       const std::string& why) {
-  return absl::InvalidArgumentError(
-      absl::StrCat(path.string(), ":", line, ": ", why));
+absl::Status LineError(const std::filesystem::path& path, size_t line, const std::string& why) {
+  return absl::InvalidArgumentError(absl::StrCat(path.string(), ":", line, ": ", why));
 }
 
 // Calls fn(line_number, line) for each non-blank line (CR and BOM removed).
@@ -251,8 +247,7 @@ template <typename Fn>
 absl::Status ForEachLine(const std::filesystem::path& path, Fn fn) {
   std::ifstream in(path, std::ios::binary);
   if (!in) {
-    return absl::NotFoundError(
-        absl::StrCat(path.string(), ": cannot open for reading"));
+    return absl::NotFoundError(absl::StrCat(path.string(), ": cannot open for reading"));
   }
   std::string line;
   size_t number = 0;
@@ -275,66 +270,59 @@ absl::StatusOr<std::unordered_map<std::string, std::string>> Record(
     const std::filesystem::path& path, size_t number, std::string_view line,
     std::unordered_set<std::string>* seen) {
   auto fields = ParseJsonObjectFields(line);
-  if (!fields.ok())
-    return LineError(path, number, std::string(fields.status().message()));
+  if (!fields.ok()) return LineError(path, number, std::string(fields.status().message()));
   auto id = fields->find("_id");
   if (id == fields->end()) return LineError(path, number, "no \"_id\" field");
   if (!seen->insert(id->second).second) {
-    return LineError(path, number,
-                     absl::StrCat("duplicate _id \"", id->second, "\""));
+    return LineError(path, number, absl::StrCat("duplicate _id \"", id->second, "\""));
   }
   return fields;
 }
 
 }  // namespace
 
-absl::StatusOr<std::unordered_map<std::string, std::string>>
-ParseJsonObjectFields(std::string_view json) {
+absl::StatusOr<std::unordered_map<std::string, std::string>> ParseJsonObjectFields(
+    std::string_view json) {
   return JsonReader(json).TopObject();
 }
 
-absl::StatusOr<std::vector<BeirDocument>> ReadBeirCorpus(
-    const std::filesystem::path& path) {
+absl::StatusOr<std::vector<BeirDocument>> ReadBeirCorpus(const std::filesystem::path& path) {
   std::vector<BeirDocument> docs;
   std::unordered_set<std::string> seen;
-  absl::Status status =
-      ForEachLine(path, [&](size_t number, std::string_view line) {
-        auto fields = Record(path, number, line, &seen);
-        if (!fields.ok()) return fields.status();
-        BeirDocument doc;
-        doc.id = (*fields)["_id"];
-        doc.title = (*fields)["title"];
-        doc.text = (*fields)["text"];
-        docs.push_back(std::move(doc));
-        return absl::OkStatus();
-      });
+  absl::Status status = ForEachLine(path, [&](size_t number, std::string_view line) {
+    auto fields = Record(path, number, line, &seen);
+    if (!fields.ok()) return fields.status();
+    BeirDocument doc;
+    doc.id = (*fields)["_id"];
+    doc.title = (*fields)["title"];
+    doc.text = (*fields)["text"];
+    docs.push_back(std::move(doc));
+    return absl::OkStatus();
+  });
   if (!status.ok()) return status;
   return docs;
 }
 
-absl::StatusOr<std::vector<BeirQuery>> ReadBeirQueries(
-    const std::filesystem::path& path) {
+absl::StatusOr<std::vector<BeirQuery>> ReadBeirQueries(const std::filesystem::path& path) {
   std::vector<BeirQuery> queries;
   std::unordered_set<std::string> seen;
-  absl::Status status =
-      ForEachLine(path, [&](size_t number, std::string_view line) {
-        auto fields = Record(path, number, line, &seen);
-        if (!fields.ok()) return fields.status();
-        auto text = fields->find("text");
-        if (text == fields->end()) {
-          return LineError(path, number, "no \"text\" field");
-        }
-        queries.push_back({(*fields)["_id"], text->second});
-        return absl::OkStatus();
-      });
+  absl::Status status = ForEachLine(path, [&](size_t number, std::string_view line) {
+    auto fields = Record(path, number, line, &seen);
+    if (!fields.ok()) return fields.status();
+    auto text = fields->find("text");
+    if (text == fields->end()) {
+      return LineError(path, number, "no \"text\" field");
+    }
+    queries.push_back({(*fields)["_id"], text->second});
+    return absl::OkStatus();
+  });
   if (!status.ok()) return status;
   return queries;
 }
 
 absl::StatusOr<BeirQrels> ReadBeirQrels(const std::filesystem::path& path) {
   BeirQrels qrels;
-  absl::Status status = ForEachLine(path, [&](size_t number,
-                                              std::string_view line) {
+  absl::Status status = ForEachLine(path, [&](size_t number, std::string_view line) {
     std::vector<std::string_view> cols;
     size_t start = 0;
     while (true) {
@@ -344,9 +332,8 @@ absl::StatusOr<BeirQrels> ReadBeirQrels(const std::filesystem::path& path) {
       start = tab + 1;
     }
     if (cols.size() != 3) {
-      return LineError(
-          path, number,
-          absl::StrCat("expected 3 tab-separated columns, got ", cols.size()));
+      return LineError(path, number,
+                       absl::StrCat("expected 3 tab-separated columns, got ", cols.size()));
     }
     int score;
     if (!absl::SimpleAtoi(std::string(cols[2]), &score)) {
@@ -372,8 +359,7 @@ absl::StatusOr<BeirDataset> ReadBeirDataset(const std::filesystem::path& dir) {
   if (!queries.ok()) return queries.status();
   set.queries = *std::move(queries);
   std::filesystem::path qrels_path = dir / "qrels.tsv";
-  if (!std::filesystem::exists(qrels_path) &&
-      std::filesystem::exists(dir / "qrels" / "test.tsv")) {
+  if (!std::filesystem::exists(qrels_path) && std::filesystem::exists(dir / "qrels" / "test.tsv")) {
     qrels_path = dir / "qrels" / "test.tsv";
   }
   auto qrels = ReadBeirQrels(qrels_path);
@@ -382,9 +368,8 @@ absl::StatusOr<BeirDataset> ReadBeirDataset(const std::filesystem::path& dir) {
   return set;
 }
 
-void RetrievalEvaluator::AddQuery(
-    const std::unordered_map<std::string, int>& relevance,
-    const std::vector<std::string>& ranked) {
+void RetrievalEvaluator::AddQuery(const std::unordered_map<std::string, int>& relevance,
+                                  const std::vector<std::string>& ranked) {
   std::vector<int> gains;
   for (const auto& [id, score] : relevance) {
     if (score > 0) gains.push_back(score);

@@ -16,8 +16,8 @@ namespace greffier::index {
 // unescaped to UTF-8, numbers as written; arrays, objects, booleans and null
 // are checked and skipped. InvalidArgument naming the byte offset and reason.
 // Thread-safe.
-absl::StatusOr<std::unordered_map<std::string, std::string>>
-ParseJsonObjectFields(std::string_view json);
+absl::StatusOr<std::unordered_map<std::string, std::string>> ParseJsonObjectFields(
+    std::string_view json);
 
 // BEIR retrieval sets: corpus.jsonl (_id, title, text), queries.jsonl (_id,
 // text), qrels.tsv (query-id, corpus-id, score; header line optional).
@@ -31,8 +31,7 @@ struct BeirQuery {
   std::string text;
 };
 // query id → (corpus id → relevance score).
-using BeirQrels =
-    std::unordered_map<std::string, std::unordered_map<std::string, int>>;
+using BeirQrels = std::unordered_map<std::string, std::unordered_map<std::string, int>>;
 
 struct BeirDataset {
   std::vector<BeirDocument> corpus;
@@ -42,10 +41,8 @@ struct BeirDataset {
 
 // Each fails with InvalidArgument naming the file, line and reason, NotFound
 // when the file cannot be opened. Duplicate ids are an error.
-absl::StatusOr<std::vector<BeirDocument>> ReadBeirCorpus(
-    const std::filesystem::path& path);
-absl::StatusOr<std::vector<BeirQuery>> ReadBeirQueries(
-    const std::filesystem::path& path);
+absl::StatusOr<std::vector<BeirDocument>> ReadBeirCorpus(const std::filesystem::path& path);
+absl::StatusOr<std::vector<BeirQuery>> ReadBeirQueries(const std::filesystem::path& path);
 absl::StatusOr<BeirQrels> ReadBeirQrels(const std::filesystem::path& path);
 // corpus.jsonl, queries.jsonl and qrels.tsv (or qrels/test.tsv) in `dir`.
 absl::StatusOr<BeirDataset> ReadBeirDataset(const std::filesystem::path& dir);

@@ -37,8 +37,7 @@ bool GetVarint(std::string_view* in, int max_bits, uint64_t* v) {
     }
     result |= bits << shift;
     if ((byte & 0x80) == 0) {
-      if (byte == 0 && shift > 0)
-        return false;  // Overlong: one value, one key.
+      if (byte == 0 && shift > 0) return false;  // Overlong: one value, one key.
       *v = result;
       return true;
     }
@@ -53,11 +52,9 @@ bool Better(const ScoredPassage& a, const ScoredPassage& b) {
 
 }  // namespace
 
-absl::Status MemoryPostings::Add(uint64_t passage_id,
-                                 const std::vector<std::string>& terms) {
+absl::Status MemoryPostings::Add(uint64_t passage_id, const std::vector<std::string>& terms) {
   if (lengths_.contains(passage_id)) {
-    return absl::AlreadyExistsError(
-        absl::StrCat("passage ", passage_id, " is already indexed"));
+    return absl::AlreadyExistsError(absl::StrCat("passage ", passage_id, " is already indexed"));
   }
   std::unordered_map<std::string_view, uint32_t> tf;
   for (const std::string& t : terms) ++tf[t];
@@ -76,15 +73,13 @@ absl::Status MemoryPostings::Add(uint64_t passage_id,
 absl::Status MemoryPostings::Remove(uint64_t passage_id) {
   auto length = lengths_.find(passage_id);
   if (length == lengths_.end()) {
-    return absl::NotFoundError(
-        absl::StrCat("passage ", passage_id, " is not indexed"));
+    return absl::NotFoundError(absl::StrCat("passage ", passage_id, " is not indexed"));
   }
   for (const std::string& term : passage_terms_[passage_id]) {
     auto it = postings_.find(term);
     if (it == postings_.end()) continue;
-    std::erase_if(it->second, [passage_id](const Posting& p) {
-      return p.passage_id == passage_id;
-    });
+    std::erase_if(it->second,
+                  [passage_id](const Posting& p) { return p.passage_id == passage_id; });
     if (it->second.empty()) postings_.erase(it);
   }
   passage_terms_.erase(passage_id);
@@ -93,16 +88,14 @@ absl::Status MemoryPostings::Remove(uint64_t passage_id) {
   return absl::OkStatus();
 }
 
-absl::Status MemoryPostings::ForEachPosting(std::string_view term,
-                                            const PostingFn& fn) const {
+absl::Status MemoryPostings::ForEachPosting(std::string_view term, const PostingFn& fn) const {
   auto it = postings_.find(std::string(term));
   if (it == postings_.end()) return absl::OkStatus();
   for (const Posting& p : it->second) fn(p.passage_id, p.tf);
   return absl::OkStatus();
 }
 
-absl::StatusOr<uint64_t> MemoryPostings::DocumentFrequency(
-    std::string_view term) const {
+absl::StatusOr<uint64_t> MemoryPostings::DocumentFrequency(std::string_view term) const {
   auto it = postings_.find(std::string(term));
   return it == postings_.end() ? 0 : it->second.size();
 }
@@ -114,13 +107,11 @@ absl::StatusOr<uint32_t> MemoryPostings::Length(uint64_t passage_id) const {
 
 double MemoryPostings::AverageLength() const {
   if (lengths_.empty()) return 0.0;
-  return static_cast<double>(total_length_) /
-         static_cast<double>(lengths_.size());
+  return static_cast<double>(total_length_) / static_cast<double>(lengths_.size());
 }
 
 absl::StatusOr<std::vector<ScoredPassage>> Bm25Searcher::Search(
-    const std::vector<std::string>& query_terms, size_t k,
-    const Filter& filter) const {
+    const std::vector<std::string>& query_terms, size_t k, const Filter& filter) const {
   std::vector<ScoredPassage> results;
   const uint64_t n = source_->NumDocuments();
   if (k == 0 || n == 0 || query_terms.empty()) return results;
@@ -129,8 +120,8 @@ absl::StatusOr<std::vector<ScoredPassage>> Bm25Searcher::Search(
   // Query term counts, in first-occurrence order so sums are reproducible.
   std::vector<std::pair<std::string_view, int>> counts;
   for (const std::string& t : query_terms) {
-    auto it = std::find_if(counts.begin(), counts.end(),
-                           [&t](const auto& c) { return c.first == t; });
+    auto it =
+        std::find_if(counts.begin(), counts.end(), [&t](const auto& c) { return c.first == t; });
     if (it == counts.end()) {
       counts.emplace_back(t, 1);
     } else {
@@ -152,36 +143,32 @@ absl::StatusOr<std::vector<ScoredPassage>> Bm25Searcher::Search(
     if (!df.ok()) return df.status();
     if (*df == 0) continue;
     const double dfd = static_cast<double>(*df);
-    const double idf = std::max(
-        0.0,
-        std::log(1.0 + (static_cast<double>(n) - dfd + 0.5) / (dfd + 0.5)));
+    const double idf =
+        std::max(0.0, std::log(1.0 + (static_cast<double>(n) - dfd + 0.5) / (dfd + 0.5)));
     const double weight = idf * count * (k1 + 1.0);
-    absl::Status status =
-        source_->ForEachPosting(term, [&](uint64_t passage_id, uint32_t tf) {
-          auto [it, inserted] = candidates.try_emplace(passage_id);
-          Candidate& c = it->second;
-          if (inserted) {
-            c.allowed = !filter || filter(passage_id);
-            if (!c.allowed) return;
-            absl::StatusOr<uint32_t> length = source_->Length(passage_id);
-            if (!length.ok()) {
-              if (error.ok()) error = length.status();
-              c.allowed = false;
-              return;
-            }
-            c.norm = k1 * (1.0 - b + b * static_cast<double>(*length) / avgdl);
-          }
-          if (!c.allowed) return;
-          c.score += weight * tf / (tf + c.norm);
-        });
+    absl::Status status = source_->ForEachPosting(term, [&](uint64_t passage_id, uint32_t tf) {
+      auto [it, inserted] = candidates.try_emplace(passage_id);
+      Candidate& c = it->second;
+      if (inserted) {
+        c.allowed = !filter || filter(passage_id);
+        if (!c.allowed) return;
+        absl::StatusOr<uint32_t> length = source_->Length(passage_id);
+        if (!length.ok()) {
+          if (error.ok()) error = length.status();
+          c.allowed = false;
+          return;
+        }
+        c.norm = k1 * (1.0 - b + b * static_cast<double>(*length) / avgdl);
+      }
+      if (!c.allowed) return;
+      c.score += weight * tf / (tf + c.norm);
+    });
     if (!status.ok()) return status;
     if (!error.ok()) return error;
   }
 
   // Min-heap of the best k: its top is the worst kept passage.
-  std::priority_queue<ScoredPassage, std::vector<ScoredPassage>,
-                      decltype(&Better)>
-      heap(&Better);
+  std::priority_queue<ScoredPassage, std::vector<ScoredPassage>, decltype(&Better)> heap(&Better);
   for (const auto& [passage_id, c] : candidates) {
     if (!c.allowed) continue;
     ScoredPassage p{passage_id, c.score};
@@ -220,13 +207,12 @@ absl::StatusOr<PostingKey> DecodePostingKey(std::string_view key) {
   std::string_view in = key;
   uint64_t term_length;
   if (!GetVarint(&in, 32, &term_length)) {
-    return absl::InvalidArgumentError(
-        "posting key: truncated or invalid term length");
+    return absl::InvalidArgumentError("posting key: truncated or invalid term length");
   }
   if (in.size() != term_length + 8) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "posting key: expected ", term_length, " term bytes and 8 id bytes, ",
-        in.size(), " bytes remain"));
+    return absl::InvalidArgumentError(absl::StrCat("posting key: expected ", term_length,
+                                                   " term bytes and 8 id bytes, ", in.size(),
+                                                   " bytes remain"));
   }
   PostingKey out;
   out.term = std::string(in.substr(0, term_length));
@@ -245,8 +231,7 @@ absl::StatusOr<std::string> EncodePostingValue(const PostingValue& value) {
   for (size_t i = 0; i < value.positions.size(); ++i) {
     uint32_t p = value.positions[i];
     if (i > 0 && p <= previous) {
-      return absl::InvalidArgumentError(
-          "posting value: positions must be strictly ascending");
+      return absl::InvalidArgumentError("posting value: positions must be strictly ascending");
     }
     PutVarint(p - previous, &out);
     previous = p;
@@ -258,14 +243,12 @@ absl::StatusOr<PostingValue> DecodePostingValue(std::string_view value) {
   std::string_view in = value;
   uint64_t tf, count;
   if (!GetVarint(&in, 32, &tf) || !GetVarint(&in, 32, &count)) {
-    return absl::InvalidArgumentError(
-        "posting value: truncated or invalid header");
+    return absl::InvalidArgumentError("posting value: truncated or invalid header");
   }
   // Each position takes at least one byte: bounds the allocation.
   if (count > in.size()) {
-    return absl::InvalidArgumentError(absl::StrCat("posting value: ", count,
-                                                   " positions announced, ",
-                                                   in.size(), " bytes remain"));
+    return absl::InvalidArgumentError(absl::StrCat(
+        "posting value: ", count, " positions announced, ", in.size(), " bytes remain"));
   }
   PostingValue out;
   out.tf = static_cast<uint32_t>(tf);
@@ -274,12 +257,10 @@ absl::StatusOr<PostingValue> DecodePostingValue(std::string_view value) {
   for (uint64_t i = 0; i < count; ++i) {
     uint64_t delta;
     if (!GetVarint(&in, 32, &delta)) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("posting value: truncated position ", i));
+      return absl::InvalidArgumentError(absl::StrCat("posting value: truncated position ", i));
     }
     if ((i > 0 && delta == 0) || position + delta > UINT32_MAX) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("posting value: invalid position ", i));
+      return absl::InvalidArgumentError(absl::StrCat("posting value: invalid position ", i));
     }
     position += delta;
     out.positions.push_back(static_cast<uint32_t>(position));

@@ -24,11 +24,9 @@ class PostingsSource {
   virtual ~PostingsSource() = default;
 
   // Calls `fn` once for each passage containing `term`, in any order.
-  virtual absl::Status ForEachPosting(std::string_view term,
-                                      const PostingFn& fn) const = 0;
+  virtual absl::Status ForEachPosting(std::string_view term, const PostingFn& fn) const = 0;
   // Number of passages containing `term`.
-  virtual absl::StatusOr<uint64_t> DocumentFrequency(
-      std::string_view term) const = 0;
+  virtual absl::StatusOr<uint64_t> DocumentFrequency(std::string_view term) const = 0;
   // Number of terms of a passage (as indexed), 0 when unknown.
   virtual absl::StatusOr<uint32_t> Length(uint64_t passage_id) const = 0;
   virtual uint64_t NumDocuments() const = 0;
@@ -47,10 +45,8 @@ class MemoryPostings : public PostingsSource {
   // NotFound when the id is absent.
   absl::Status Remove(uint64_t passage_id);
 
-  absl::Status ForEachPosting(std::string_view term,
-                              const PostingFn& fn) const override;
-  absl::StatusOr<uint64_t> DocumentFrequency(
-      std::string_view term) const override;
+  absl::Status ForEachPosting(std::string_view term, const PostingFn& fn) const override;
+  absl::StatusOr<uint64_t> DocumentFrequency(std::string_view term) const override;
   absl::StatusOr<uint32_t> Length(uint64_t passage_id) const override;
   uint64_t NumDocuments() const override { return lengths_.size(); }
   double AverageLength() const override;
@@ -95,16 +91,14 @@ class Bm25Searcher {
   // ranking, so filters cannot starve results.
   using Filter = std::function<bool(uint64_t passage_id)>;
 
-  explicit Bm25Searcher(const PostingsSource* source)
-      : Bm25Searcher(source, Options()) {}
+  explicit Bm25Searcher(const PostingsSource* source) : Bm25Searcher(source, Options()) {}
   Bm25Searcher(const PostingsSource* source, const Options& options)
       : source_(source), options_(options) {}
 
   // The best `k` passages for `query_terms` (analyzer output), best first;
   // ties broken by smaller passage id. `filter` may be empty.
-  absl::StatusOr<std::vector<ScoredPassage>> Search(
-      const std::vector<std::string>& query_terms, size_t k,
-      const Filter& filter = nullptr) const;
+  absl::StatusOr<std::vector<ScoredPassage>> Search(const std::vector<std::string>& query_terms,
+                                                    size_t k, const Filter& filter = nullptr) const;
 
   const Options& options() const { return options_; }
 

@@ -41,12 +41,14 @@ void Encoder::PutString(std::string_view s) {
 absl::StatusOr<Decoder> Decoder::Open(std::string_view data, std::string_view magic,
                                       uint8_t max_version, std::string_view what) {
   if (data.size() < magic.size() + 1 || data.substr(0, magic.size()) != magic) {
-    return absl::DataLossError(absl::StrCat(std::string(what), ": bad magic (not a ", std::string(magic), " record)"));
+    return absl::DataLossError(
+        absl::StrCat(std::string(what), ": bad magic (not a ", std::string(magic), " record)"));
   }
   uint8_t version = static_cast<uint8_t>(data[magic.size()]);
   if (version == 0 || version > max_version) {
-    return absl::DataLossError(absl::StrCat(std::string(what), ": unsupported version ", static_cast<int>(version),
-                                            " (this build reads up to ", static_cast<int>(max_version), ")"));
+    return absl::DataLossError(absl::StrCat(std::string(what), ": unsupported version ",
+                                            static_cast<int>(version), " (this build reads up to ",
+                                            static_cast<int>(max_version), ")"));
   }
   return Decoder(data, magic.size() + 1, version, what);
 }
@@ -74,14 +76,16 @@ absl::StatusOr<uint64_t> Decoder::GetVarint() {
 absl::StatusOr<uint32_t> Decoder::GetFixed32() {
   if (data_.size() - pos_ < 4) return Truncated();
   uint32_t v = 0;
-  for (int i = 0; i < 4; ++i) v |= static_cast<uint32_t>(static_cast<uint8_t>(data_[pos_++])) << (8 * i);
+  for (int i = 0; i < 4; ++i)
+    v |= static_cast<uint32_t>(static_cast<uint8_t>(data_[pos_++])) << (8 * i);
   return v;
 }
 
 absl::StatusOr<uint64_t> Decoder::GetFixed64() {
   if (data_.size() - pos_ < 8) return Truncated();
   uint64_t v = 0;
-  for (int i = 0; i < 8; ++i) v |= static_cast<uint64_t>(static_cast<uint8_t>(data_[pos_++])) << (8 * i);
+  for (int i = 0; i < 8; ++i)
+    v |= static_cast<uint64_t>(static_cast<uint8_t>(data_[pos_++])) << (8 * i);
   return v;
 }
 

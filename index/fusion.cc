@@ -16,8 +16,7 @@ struct Normaliser {
   double absent = 0;    // Contribution of a passage missing from the list.
   double constant = 0;  // Added to a listed passage's contribution.
 
-  Normaliser(FusionMethod m, const std::vector<ScoredPassage>& list)
-      : method(m) {
+  Normaliser(FusionMethod m, const std::vector<ScoredPassage>& list) : method(m) {
     if (list.empty() || m == FusionMethod::kReciprocalRank) return;
     double lo = std::numeric_limits<double>::infinity();
     double hi = -lo;
@@ -89,12 +88,10 @@ std::vector<FusedHit> FuseRankings(const std::vector<ScoredPassage>& lexical,
   const Normaliser lex(options.method, lexical);
   const Normaliser den(options.method, dense);
   for (FusedHit& h : hits) {
-    double l = h.lexical_rank != 0
-                   ? lex.Apply(h.lexical_score, h.lexical_rank, options.rrf_k)
-                   : lex.absent;
-    double d = h.dense_rank != 0
-                   ? den.Apply(h.dense_score, h.dense_rank, options.rrf_k)
-                   : den.absent;
+    double l = h.lexical_rank != 0 ? lex.Apply(h.lexical_score, h.lexical_rank, options.rrf_k)
+                                   : lex.absent;
+    double d =
+        h.dense_rank != 0 ? den.Apply(h.dense_score, h.dense_rank, options.rrf_k) : den.absent;
     h.score = options.lexical_weight * l + options.dense_weight * d;
   }
   std::sort(hits.begin(), hits.end(), [](const FusedHit& a, const FusedHit& b) {

@@ -8,8 +8,8 @@
 #include <mutex>
 
 #include "absl/strings/str_cat.h"
-#include "index/bm25.h"
 #include "index/audit_log.h"
+#include "index/bm25.h"
 #include "index/codec.h"
 #include "index/rocks_status.h"
 #include "index/status_macros.h"
@@ -82,8 +82,7 @@ class RocksPostings : public PostingsSource {
         index_->db_->NewIterator(rocksdb::ReadOptions(), index_->postings_));
     for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
       GREFFIER_ASSIGN_OR_RETURN(PostingKey key, DecodePostingKey(it->key().ToStringView()));
-      GREFFIER_ASSIGN_OR_RETURN(PostingValue value,
-                                DecodePostingValue(it->value().ToStringView()));
+      GREFFIER_ASSIGN_OR_RETURN(PostingValue value, DecodePostingValue(it->value().ToStringView()));
       fn(key.passage_id, value.tf);
     }
     return FromRocks(it->status(), "scan postings");
@@ -124,8 +123,8 @@ Index::~Index() {
     std::unique_lock lock(mu_);
     if (changes_since_snapshot_ > 0 && vectors_index_ != nullptr) {
       absl::Status s = SnapshotLocked();
-      if (!s.ok()) std::fprintf(stderr, "greffier: final vector snapshot failed: %s\n",
-                                s.ToString().c_str());
+      if (!s.ok())
+        std::fprintf(stderr, "greffier: final vector snapshot failed: %s\n", s.ToString().c_str());
     }
   }
   for (auto* h : handles_) db_->DestroyColumnFamilyHandle(h);
@@ -201,9 +200,9 @@ absl::StatusOr<uint64_t> Index::ReadCounter(const std::string& key) const {
 absl::Status Index::CheckEmbedder() {
   std::string pending;
   if (db_->Get(rocksdb::ReadOptions(), meta_, kReembedKey, &pending).ok()) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "data directory ", options_.path, " has an interrupted re-embedding to '", pending,
-        "': run `greffier reembed` again to finish it"));
+    return absl::FailedPreconditionError(
+        absl::StrCat("data directory ", options_.path, " has an interrupted re-embedding to '",
+                     pending, "': run `greffier reembed` again to finish it"));
   }
   std::string stored;
   rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), meta_, kEmbedderKey, &stored);
@@ -237,10 +236,10 @@ absl::Status Index::CheckEmbedder() {
     return absl::OkStatus();
   }
   if (stored != options_.embedder_id) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "data directory ", options_.path, " was built with embedder '", stored,
-        "' but this server uses '", options_.embedder_id,
-        "': use the same embedder, or re-embed the index (greffier reembed)"));
+    return absl::FailedPreconditionError(
+        absl::StrCat("data directory ", options_.path, " was built with embedder '", stored,
+                     "' but this server uses '", options_.embedder_id,
+                     "': use the same embedder, or re-embed the index (greffier reembed)"));
   }
   return absl::OkStatus();
 }
@@ -258,10 +257,10 @@ absl::Status Index::CheckAnalyzer() {
   GREFFIER_RETURN_IF_ERROR(FromRocks(s, "read analyzer identity"));
   if (options_.read_only) return absl::OkStatus();
   if (stored != write_analyzer_->Identity()) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "data directory ", options_.path, " was indexed with text analyzer '", stored,
-        "' but this build uses '", write_analyzer_->Identity(),
-        "': re-ingest the archive into a new data directory"));
+    return absl::FailedPreconditionError(
+        absl::StrCat("data directory ", options_.path, " was indexed with text analyzer '", stored,
+                     "' but this build uses '", write_analyzer_->Identity(),
+                     "': re-ingest the archive into a new data directory"));
   }
   return absl::OkStatus();
 }
@@ -301,8 +300,8 @@ absl::Status Index::LoadCatalog() {
   for (it->SeekToFirst(); it->Valid(); it->Next()) {
     GREFFIER_ASSIGN_OR_RETURN(DocumentRecord doc, DecodeDocument(it->value().ToStringView()));
     for (uint64_t pid : doc.passage_ids) passage_info_[pid] = PassageInfo{doc.id, 0};
-    docs_info_[doc.id] = DocInfo{doc.collection, doc.document_type, doc.date,
-                                 doc.access_labels, doc.extra};
+    docs_info_[doc.id] =
+        DocInfo{doc.collection, doc.document_type, doc.date, doc.access_labels, doc.extra};
   }
   GREFFIER_RETURN_IF_ERROR(FromRocks(it->status(), "scan documents"));
   std::unique_ptr<rocksdb::Iterator> lit(db_->NewIterator(rocksdb::ReadOptions(), lengths_));
@@ -348,8 +347,8 @@ absl::Status Index::RecoverVectors() {
     GREFFIER_ASSIGN_OR_RETURN(uint64_t id, DecodeId(it->key().ToStringView()));
     GREFFIER_ASSIGN_OR_RETURN(std::vector<float> v, DecodeVector(it->value().ToStringView()));
     if (v.size() != static_cast<size_t>(options_.dimension)) {
-      return absl::DataLossError(absl::StrCat("vector of passage ", id, " has dimension ",
-                                              v.size(), ", expected ", options_.dimension));
+      return absl::DataLossError(absl::StrCat("vector of passage ", id, " has dimension ", v.size(),
+                                              ", expected ", options_.dimension));
     }
     ids.push_back(id);
     flat.insert(flat.end(), v.begin(), v.end());
@@ -397,17 +396,18 @@ absl::Status Index::DeleteInBatch(const DocumentRecord& doc, rocksdb::WriteBatch
   return absl::OkStatus();
 }
 
-absl::StatusOr<Index::AddResult> Index::AddDocument(
-    DocumentRecord doc, std::vector<PassageRecord> passages,
-    const std::vector<std::vector<float>>& vectors, std::optional<uint64_t> replace) {
+absl::StatusOr<Index::AddResult> Index::AddDocument(DocumentRecord doc,
+                                                    std::vector<PassageRecord> passages,
+                                                    const std::vector<std::vector<float>>& vectors,
+                                                    std::optional<uint64_t> replace) {
   if (vectors.size() != passages.size()) {
-    return absl::InvalidArgumentError(absl::StrCat("index: ", passages.size(), " passages but ",
-                                                   vectors.size(), " vectors"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("index: ", passages.size(), " passages but ", vectors.size(), " vectors"));
   }
   for (const auto& v : vectors) {
     if (v.size() != static_cast<size_t>(options_.dimension)) {
-      return absl::InvalidArgumentError(absl::StrCat("index: vector of dimension ", v.size(),
-                                                     ", expected ", options_.dimension));
+      return absl::InvalidArgumentError(
+          absl::StrCat("index: vector of dimension ", v.size(), ", expected ", options_.dimension));
     }
   }
   std::unique_lock lock(mu_);
@@ -573,8 +573,8 @@ absl::StatusOr<PassageRecord> Index::GetPassage(uint64_t passage_id) const {
   return DecodePassage(value);
 }
 
-absl::StatusOr<std::vector<DocumentRecord>> Index::ListDocuments(
-    uint64_t after_id, size_t limit, const SearchFilter& filter) const {
+absl::StatusOr<std::vector<DocumentRecord>> Index::ListDocuments(uint64_t after_id, size_t limit,
+                                                                 const SearchFilter& filter) const {
   std::vector<DocumentRecord> out;
   std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), docs_));
   for (it->Seek(EncodeId(after_id + 1)); it->Valid() && out.size() < limit; it->Next()) {
@@ -612,19 +612,16 @@ absl::StatusOr<std::optional<uint64_t>> Index::FindBySource(const std::string& s
 
 bool Index::Visible(const DocInfo& info, const SearchFilter& f) const {
   for (const auto& label : f.ignore_labels ? std::vector<std::string>() : info.labels) {
-    if (std::find(f.caller_labels.begin(), f.caller_labels.end(), label) ==
-        f.caller_labels.end()) {
+    if (std::find(f.caller_labels.begin(), f.caller_labels.end(), label) == f.caller_labels.end()) {
       return false;
     }
   }
-  if (!f.collections.empty() &&
-      std::find(f.collections.begin(), f.collections.end(), info.collection) ==
-          f.collections.end()) {
+  if (!f.collections.empty() && std::find(f.collections.begin(), f.collections.end(),
+                                          info.collection) == f.collections.end()) {
     return false;
   }
-  if (!f.document_types.empty() &&
-      std::find(f.document_types.begin(), f.document_types.end(), info.document_type) ==
-          f.document_types.end()) {
+  if (!f.document_types.empty() && std::find(f.document_types.begin(), f.document_types.end(),
+                                             info.document_type) == f.document_types.end()) {
     return false;
   }
   if (!f.date_from.empty() && (info.date.empty() || info.date < f.date_from)) return false;
@@ -671,16 +668,14 @@ absl::StatusOr<std::vector<Index::Hit>> Index::SearchDense(const std::vector<flo
   return out;
 }
 
-absl::StatusOr<std::vector<Index::Hit>> Index::SearchLexical(const std::string& query,
-                                                             size_t k,
+absl::StatusOr<std::vector<Index::Hit>> Index::SearchLexical(const std::string& query, size_t k,
                                                              const SearchFilter& filter) const {
   GREFFIER_ASSIGN_OR_RETURN(std::unique_ptr<FrenchAnalyzer> analyzer, FrenchAnalyzer::Create());
   std::vector<std::string> terms = analyzer->AnalyzeToStrings(query);
   std::shared_lock lock(mu_);
   Bm25Searcher searcher(postings_source_.get());
   GREFFIER_ASSIGN_OR_RETURN(
-      std::vector<ScoredPassage> scored,
-      searcher.Search(terms, k, [&](uint64_t pid) {
+      std::vector<ScoredPassage> scored, searcher.Search(terms, k, [&](uint64_t pid) {
         auto it = passage_info_.find(pid);
         return it != passage_info_.end() && VisibleLocked(it->second.document_id, filter);
       }));
@@ -690,8 +685,7 @@ absl::StatusOr<std::vector<Index::Hit>> Index::SearchLexical(const std::string& 
   return out;
 }
 
-absl::StatusOr<double> Index::QueryCoverage(const std::string& query,
-                                            uint64_t passage_id) const {
+absl::StatusOr<double> Index::QueryCoverage(const std::string& query, uint64_t passage_id) const {
   GREFFIER_ASSIGN_OR_RETURN(std::unique_ptr<FrenchAnalyzer> analyzer, FrenchAnalyzer::Create());
   std::vector<std::string> terms = analyzer->AnalyzeToStrings(query);
   GREFFIER_ASSIGN_OR_RETURN(PassageRecord passage, GetPassage(passage_id));
@@ -723,10 +717,10 @@ absl::Status Index::SnapshotLocked() {
   changes_since_snapshot_ = 0;
   // Tombstones the snapshot already reflects are no longer needed for recovery.
   if (info.mutation_seq > 0) {
-    GREFFIER_RETURN_IF_ERROR(FromRocks(
-        db_->DeleteRange(rocksdb::WriteOptions(), tombstones_, EncodeId(0),
-                         EncodeId(info.mutation_seq + 1)),
-        "prune tombstones"));
+    GREFFIER_RETURN_IF_ERROR(
+        FromRocks(db_->DeleteRange(rocksdb::WriteOptions(), tombstones_, EncodeId(0),
+                                   EncodeId(info.mutation_seq + 1)),
+                  "prune tombstones"));
   }
   return absl::OkStatus();
 }
@@ -736,10 +730,9 @@ absl::Status Index::Snapshot() {
   return SnapshotLocked();
 }
 
-absl::Status Index::Reembed(
-    const std::string& embedder_id, int dimension,
-    const std::function<absl::StatusOr<std::vector<float>>(const PassageRecord&,
-                                                            const DocumentRecord&)>& embed) {
+absl::Status Index::Reembed(const std::string& embedder_id, int dimension,
+                            const std::function<absl::StatusOr<std::vector<float>>(
+                                const PassageRecord&, const DocumentRecord&)>& embed) {
   if (options_.read_only) return absl::FailedPreconditionError("index opened read-only");
   if (dimension <= 0) return absl::InvalidArgumentError("re-embed: dimension must be positive");
   std::unique_lock lock(mu_);
@@ -763,8 +756,8 @@ absl::Status Index::Reembed(
       GREFFIER_ASSIGN_OR_RETURN(PassageRecord p, GetPassage(pid));
       GREFFIER_ASSIGN_OR_RETURN(std::vector<float> v, embed(p, doc));
       if (v.size() != static_cast<size_t>(dimension)) {
-        return absl::InvalidArgumentError(absl::StrCat("re-embed: vector of dimension ",
-                                                       v.size(), ", expected ", dimension));
+        return absl::InvalidArgumentError(
+            absl::StrCat("re-embed: vector of dimension ", v.size(), ", expected ", dimension));
       }
       batch.Put(vectors_, EncodeId(pid), EncodeVector(v));
       ids.push_back(pid);

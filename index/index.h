@@ -51,12 +51,12 @@ struct IndexOptions {
 
 // Restricts retrieval; applied inside the search, never after it.
 struct SearchFilter {
-  std::vector<std::string> collections;     // any of; empty: all
-  std::vector<std::string> document_types;  // any of; empty: all
-  std::string date_from;                    // inclusive YYYY-MM-DD; empty: open
-  std::string date_to;                      // inclusive YYYY-MM-DD; empty: open
+  std::vector<std::string> collections;                       // any of; empty: all
+  std::vector<std::string> document_types;                    // any of; empty: all
+  std::string date_from;                                      // inclusive YYYY-MM-DD; empty: open
+  std::string date_to;                                        // inclusive YYYY-MM-DD; empty: open
   std::vector<std::pair<std::string, std::string>> metadata;  // all must match
-  std::vector<uint64_t> document_ids;                          // any of; empty: all
+  std::vector<uint64_t> document_ids;                         // any of; empty: all
   // Labels the caller holds: a document is visible only when every label it requires is
   // among them.
   std::vector<std::string> caller_labels;
@@ -122,10 +122,9 @@ class Index {
   // Replaces every stored vector with `embed(passage, document)` and switches the index to
   // the embedder `embedder_id` of dimension `dimension`, rebuilding FAISS. An interrupted
   // run leaves the directory marked, and opening it asks for the command to be run again.
-  absl::Status Reembed(
-      const std::string& embedder_id, int dimension,
-      const std::function<absl::StatusOr<std::vector<float>>(const PassageRecord&,
-                                                              const DocumentRecord&)>& embed);
+  absl::Status Reembed(const std::string& embedder_id, int dimension,
+                       const std::function<absl::StatusOr<std::vector<float>>(
+                           const PassageRecord&, const DocumentRecord&)>& embed);
   // Identity of the embedder the stored vectors come from.
   const std::string& embedder_id() const { return options_.embedder_id; }
   int dimension() const { return options_.dimension; }

@@ -10,9 +10,9 @@
 #define GREFFIER_CONCAT_INNER_(a, b) a##b
 #define GREFFIER_CONCAT_(a, b) GREFFIER_CONCAT_INNER_(a, b)
 
-#define GREFFIER_RETURN_IF_ERROR(expr)              \
-  do {                                              \
-    ::absl::Status greffier_status_ = (expr);       \
+#define GREFFIER_RETURN_IF_ERROR(expr)                   \
+  do {                                                   \
+    ::absl::Status greffier_status_ = (expr);            \
     if (!greffier_status_.ok()) return greffier_status_; \
   } while (0)
 

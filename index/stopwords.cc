@@ -154,21 +154,18 @@ constexpr std::string_view kStopWords[] = {
 };
 
 const std::unordered_set<std::string_view>& StopWordSet() {
-  static const auto* const kSet = new std::unordered_set<std::string_view>(
-      std::begin(kStopWords), std::end(kStopWords));
+  static const auto* const kSet =
+      new std::unordered_set<std::string_view>(std::begin(kStopWords), std::end(kStopWords));
   return *kSet;
 }
 
 }  // namespace
 
-bool IsFrenchStopWord(std::string_view folded_word) {
-  return StopWordSet().contains(folded_word);
-}
+bool IsFrenchStopWord(std::string_view folded_word) { return StopWordSet().contains(folded_word); }
 
 bool IsFrenchElision(std::string_view folded_word) {
   static constexpr std::string_view kElisions[] = {
-      "l", "d", "qu",    "n",      "j",      "m",     "t",
-      "s", "c", "jusqu", "lorsqu", "puisqu", "quoiqu"};
+      "l", "d", "qu", "n", "j", "m", "t", "s", "c", "jusqu", "lorsqu", "puisqu", "quoiqu"};
   for (std::string_view e : kElisions) {
     if (folded_word == e) return true;
   }

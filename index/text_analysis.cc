@@ -34,20 +34,17 @@ bool IsAscii(std::string_view s) {
 std::string CaseFold(std::string_view s) {
   if (IsAscii(s)) return absl::AsciiStrToLower(std::string(s));
   UErrorCode status = U_ZERO_ERROR;
-  const icu::Normalizer2* nfkc_cf =
-      icu::Normalizer2::getNFKCCasefoldInstance(status);
-  icu::UnicodeString in = icu::UnicodeString::fromUTF8(
-      icu::StringPiece(s.data(), static_cast<int32_t>(s.size())));
+  const icu::Normalizer2* nfkc_cf = icu::Normalizer2::getNFKCCasefoldInstance(status);
+  icu::UnicodeString in =
+      icu::UnicodeString::fromUTF8(icu::StringPiece(s.data(), static_cast<int32_t>(s.size())));
   icu::UnicodeString folded;
   if (U_SUCCESS(status)) folded = nfkc_cf->normalize(in, status);
   if (U_FAILURE(status)) folded = in.foldCase();  // ICU data missing: degrade.
   // Œ/Æ are letters of their own in Unicode, so no normalisation splits them.
-  folded.findAndReplace(
-      icu::UnicodeString(static_cast<UChar32>(0x0153)),
-      icu::UnicodeString("oe", -1, icu::UnicodeString::kInvariant));
-  folded.findAndReplace(
-      icu::UnicodeString(static_cast<UChar32>(0x00E6)),
-      icu::UnicodeString("ae", -1, icu::UnicodeString::kInvariant));
+  folded.findAndReplace(icu::UnicodeString(static_cast<UChar32>(0x0153)),
+                        icu::UnicodeString("oe", -1, icu::UnicodeString::kInvariant));
+  folded.findAndReplace(icu::UnicodeString(static_cast<UChar32>(0x00E6)),
+                        icu::UnicodeString("ae", -1, icu::UnicodeString::kInvariant));
   std::string out;
   folded.toUTF8String(out);
   return out;
@@ -58,8 +55,8 @@ std::string StripAccents(std::string_view s) {
   if (IsAscii(s)) return std::string(s);
   UErrorCode status = U_ZERO_ERROR;
   const icu::Normalizer2* nfd = icu::Normalizer2::getNFDInstance(status);
-  icu::UnicodeString in = icu::UnicodeString::fromUTF8(
-      icu::StringPiece(s.data(), static_cast<int32_t>(s.size())));
+  icu::UnicodeString in =
+      icu::UnicodeString::fromUTF8(icu::StringPiece(s.data(), static_cast<int32_t>(s.size())));
   icu::UnicodeString decomposed;
   if (U_SUCCESS(status)) decomposed = nfd->normalize(in, status);
   if (U_FAILURE(status)) return std::string(s);
@@ -79,14 +76,10 @@ std::string StripAccents(std::string_view s) {
   return out;
 }
 
-bool IsApostrophe(UChar32 c) {
-  return c == 0x27 || c == 0x2019 || c == 0x02BC || c == 0x2018;
-}
+bool IsApostrophe(UChar32 c) { return c == 0x27 || c == 0x2019 || c == 0x02BC || c == 0x2018; }
 
 // U+02BC is a modifier letter for Unicode but an apostrophe in French text.
-bool IsWordStart(UChar32 c) {
-  return c >= 0 && !IsApostrophe(c) && u_isalnum(c);
-}
+bool IsWordStart(UChar32 c) { return c >= 0 && !IsApostrophe(c) && u_isalnum(c); }
 
 bool IsWordContinue(UChar32 c) {
   if (c < 0 || IsApostrophe(c)) return false;
@@ -135,8 +128,8 @@ struct RawToken {
 bool IsCodeLetter(std::string_view original) {
   // Législative, Réglementaire, Décret, Arrêté, Loi organique: the prefixes of
   // French code article numbers.
-  return original == "L" || original == "R" || original == "D" ||
-         original == "A" || original == "LO";
+  return original == "L" || original == "R" || original == "D" || original == "A" ||
+         original == "LO";
 }
 
 // After a code letter: « . 2121 » (dot, up to two spaces, digit) or « 2121-29 »
@@ -230,21 +223,20 @@ bool ParseSmallInt(std::string_view s, int* out) {
 std::string Pad2(int v) { return absl::StrCat(v < 10 ? "0" : "", v); }
 
 // dd/mm/yyyy, dd.mm.yyyy, dd-mm-yyyy, yyyy-mm-dd, yyyy/mm/dd → yyyy-mm-dd.
-bool CanonicalDate(const std::vector<const Part*>& parts,
-                   const std::vector<UChar32>& joiners, std::string* out) {
+bool CanonicalDate(const std::vector<const Part*>& parts, const std::vector<UChar32>& joiners,
+                   std::string* out) {
   if (parts.size() != 3 || joiners[0] != joiners[1]) return false;
   for (const Part* p : parts) {
     if (!p->all_digits) return false;
   }
   int a, b, c;
-  if (!ParseSmallInt(parts[0]->plain, &a) ||
-      !ParseSmallInt(parts[1]->plain, &b) ||
+  if (!ParseSmallInt(parts[0]->plain, &a) || !ParseSmallInt(parts[1]->plain, &b) ||
       !ParseSmallInt(parts[2]->plain, &c)) {
     return false;
   }
   int year, month, day;
-  if (parts[0]->plain.size() == 4 && parts[1]->plain.size() <= 2 &&
-      parts[2]->plain.size() <= 2 && joiners[0] != '.') {
+  if (parts[0]->plain.size() == 4 && parts[1]->plain.size() <= 2 && parts[2]->plain.size() <= 2 &&
+      joiners[0] != '.') {
     year = a, month = b, day = c;
   } else if (parts[2]->plain.size() == 4 && parts[0]->plain.size() <= 2 &&
              parts[1]->plain.size() <= 2) {
@@ -278,9 +270,7 @@ std::string LightStem(std::string word) {
 
 }  // namespace
 
-std::string FoldForMatching(std::string_view word) {
-  return StripAccents(CaseFold(word));
-}
+std::string FoldForMatching(std::string_view word) { return StripAccents(CaseFold(word)); }
 
 FrenchAnalyzer::FrenchAnalyzer(const Options& options) : options_(options) {}
 
@@ -288,22 +278,20 @@ FrenchAnalyzer::~FrenchAnalyzer() {
   if (stemmer_ != nullptr) sb_stemmer_delete(stemmer_);
 }
 
-absl::StatusOr<std::unique_ptr<FrenchAnalyzer>> FrenchAnalyzer::Create(
-    const Options& options) {
+absl::StatusOr<std::unique_ptr<FrenchAnalyzer>> FrenchAnalyzer::Create(const Options& options) {
   std::unique_ptr<FrenchAnalyzer> analyzer(new FrenchAnalyzer(options));
   if (options.stemming == Stemming::kSnowball) {
     analyzer->stemmer_ = sb_stemmer_new("french", "UTF_8");
     if (analyzer->stemmer_ == nullptr) {
-      return absl::InternalError(
-          "libstemmer has no French UTF-8 stemmer (sb_stemmer_new failed)");
+      return absl::InternalError("libstemmer has no French UTF-8 stemmer (sb_stemmer_new failed)");
     }
   }
   UErrorCode status = U_ZERO_ERROR;
   icu::Normalizer2::getNFKCCasefoldInstance(status);
   icu::Normalizer2::getNFDInstance(status);
   if (U_FAILURE(status)) {
-    return absl::InternalError(absl::StrCat(
-        "ICU normalisation data unavailable: ", u_errorName(status)));
+    return absl::InternalError(
+        absl::StrCat("ICU normalisation data unavailable: ", u_errorName(status)));
   }
   return analyzer;
 }
@@ -318,8 +306,7 @@ std::string FrenchAnalyzer::Identity() const {
       absl::StrAppend(&id, "-light");
       break;
     case Stemming::kSnowball:
-      absl::StrAppend(&id, "-snowball",
-                      options_.fold_accents_before_stemming ? "-af" : "");
+      absl::StrAppend(&id, "-snowball", options_.fold_accents_before_stemming ? "-af" : "");
       break;
   }
   if (options_.remove_stop_words) absl::StrAppend(&id, "-stop");
@@ -371,8 +358,7 @@ std::vector<Term> FrenchAnalyzer::Analyze(std::string_view text) {
       for (const Part* part : group) has_digit |= part->has_digit;
 
       if (has_digit) {
-        if (!options_.canonical_dates ||
-            !CanonicalDate(group, joiners, &term.text)) {
+        if (!options_.canonical_dates || !CanonicalDate(group, joiners, &term.text)) {
           term.text = group[0]->plain;
           for (size_t j = 1; j < group.size(); ++j) {
             term.text.push_back(JoinerChar(joiners[j - 1]));
@@ -382,8 +368,7 @@ std::vector<Term> FrenchAnalyzer::Analyze(std::string_view text) {
           std::string_view first_original =
               text.substr(group[0]->begin, group[0]->end - group[0]->begin);
           for (std::string_view letter : {"LO", "L", "R", "D", "A"}) {
-            if (first_original.size() > letter.size() &&
-                first_original.starts_with(letter) &&
+            if (first_original.size() > letter.size() && first_original.starts_with(letter) &&
                 absl::ascii_isdigit(first_original[letter.size()]) &&
                 term.text.find('-') != std::string::npos) {
               std::string_view t = term.text;
@@ -409,18 +394,17 @@ std::vector<Term> FrenchAnalyzer::Analyze(std::string_view text) {
             term.text = LightStem(part.plain);
             break;
           case Stemming::kSnowball: {
-            const std::string& in = options_.fold_accents_before_stemming
-                                        ? part.plain
-                                        : part.folded;
-            const sb_symbol* stem = sb_stemmer_stem(
-                stemmer_, reinterpret_cast<const sb_symbol*>(in.data()),
-                static_cast<int>(in.size()));
+            const std::string& in =
+                options_.fold_accents_before_stemming ? part.plain : part.folded;
+            const sb_symbol* stem =
+                sb_stemmer_stem(stemmer_, reinterpret_cast<const sb_symbol*>(in.data()),
+                                static_cast<int>(in.size()));
             if (stem == nullptr) {  // Out of memory in libstemmer.
               term.text = part.plain;
             } else {
-              term.text = StripAccents(std::string_view(
-                  reinterpret_cast<const char*>(stem),
-                  static_cast<size_t>(sb_stemmer_length(stemmer_))));
+              term.text =
+                  StripAccents(std::string_view(reinterpret_cast<const char*>(stem),
+                                                static_cast<size_t>(sb_stemmer_length(stemmer_))));
               // Snowball keeps a final e where an accented spelling lost its
               // é (« publiee » / « publiée »): drop it so both meet.
               while (term.text.size() > 3 && term.text.back() == 'e') {
@@ -438,8 +422,7 @@ std::vector<Term> FrenchAnalyzer::Analyze(std::string_view text) {
   return terms;
 }
 
-std::vector<std::string> FrenchAnalyzer::AnalyzeToStrings(
-    std::string_view text) {
+std::vector<std::string> FrenchAnalyzer::AnalyzeToStrings(std::string_view text) {
   std::vector<Term> terms = Analyze(text);
   std::vector<std::string> out;
   out.reserve(terms.size());

@@ -66,11 +66,8 @@ class FrenchAnalyzer {
     bool canonical_dates = true;
   };
 
-  static absl::StatusOr<std::unique_ptr<FrenchAnalyzer>> Create(
-      const Options& options);
-  static absl::StatusOr<std::unique_ptr<FrenchAnalyzer>> Create() {
-    return Create(Options());
-  }
+  static absl::StatusOr<std::unique_ptr<FrenchAnalyzer>> Create(const Options& options);
+  static absl::StatusOr<std::unique_ptr<FrenchAnalyzer>> Create() { return Create(Options()); }
   ~FrenchAnalyzer();
   FrenchAnalyzer(const FrenchAnalyzer&) = delete;
   FrenchAnalyzer& operator=(const FrenchAnalyzer&) = delete;

@@ -55,9 +55,9 @@ absl::StatusOr<std::unique_ptr<VectorIndex>> VectorIndex::Create(
     return absl::InvalidArgumentError("vector index: dimension must be positive");
   }
   try {
-    std::unique_ptr<faiss::Index> index(faiss::index_factory(
-        options.dimension, absl::StrCat("IDMap2,", options.factory).c_str(),
-        faiss::METRIC_INNER_PRODUCT));
+    std::unique_ptr<faiss::Index> index(
+        faiss::index_factory(options.dimension, absl::StrCat("IDMap2,", options.factory).c_str(),
+                             faiss::METRIC_INNER_PRODUCT));
     return std::unique_ptr<VectorIndex>(new VectorIndex(std::move(index), options.dimension));
   } catch (const std::exception& e) {
     return absl::InvalidArgumentError(

@@ -88,10 +88,14 @@ std::string Absolute(const fs::path& p) {
 
 const char* BatchOutcomeName(BatchOutcome o) {
   switch (o) {
-    case BatchOutcome::kIngested: return "ingested";
-    case BatchOutcome::kUnchanged: return "unchanged";
-    case BatchOutcome::kReplaced: return "replaced";
-    case BatchOutcome::kFailed: return "failed";
+    case BatchOutcome::kIngested:
+      return "ingested";
+    case BatchOutcome::kUnchanged:
+      return "unchanged";
+    case BatchOutcome::kReplaced:
+      return "replaced";
+    case BatchOutcome::kFailed:
+      return "failed";
   }
   return "?";
 }
@@ -157,10 +161,18 @@ BatchReport RunBatch(Ingester* ingester, const std::vector<std::string>& inputs,
   auto finish = [&](BatchItem item, uint64_t bytes) {
     std::lock_guard lock(mu);
     switch (item.outcome) {
-      case BatchOutcome::kIngested: ++report.ingested; break;
-      case BatchOutcome::kUnchanged: ++report.unchanged; break;
-      case BatchOutcome::kReplaced: ++report.replaced; break;
-      case BatchOutcome::kFailed: ++report.failed; break;
+      case BatchOutcome::kIngested:
+        ++report.ingested;
+        break;
+      case BatchOutcome::kUnchanged:
+        ++report.unchanged;
+        break;
+      case BatchOutcome::kReplaced:
+        ++report.replaced;
+        break;
+      case BatchOutcome::kFailed:
+        ++report.failed;
+        break;
     }
     if (item.outcome == BatchOutcome::kIngested || item.outcome == BatchOutcome::kReplaced) {
       report.pages += item.pages.size();

@@ -33,8 +33,7 @@ std::string FirstLine(const std::vector<ExtractedPage>& pages) {
 }
 
 index::DocumentRecord MakeRecord(const ExtractedDocument& doc, const IngestMetadata& meta,
-                                 const std::string& source, const std::string& hash,
-                                 size_t size) {
+                                 const std::string& source, const std::string& hash, size_t size) {
   index::DocumentRecord r;
   r.source_path = source;
   r.content_hash = hash;
@@ -133,8 +132,8 @@ absl::StatusOr<IngestResult> Ingester::Ingest(std::string_view bytes,
   vectors.reserve(passages.size());
   for (const auto& p : passages) {
     // The title and section give the passage the context a reader would have.
-    std::string context = absl::StrCat(record.title, "\n", absl::StrJoin(p.section_path, " > "),
-                                       "\n", p.text);
+    std::string context =
+        absl::StrCat(record.title, "\n", absl::StrJoin(p.section_path, " > "), "\n", p.text);
     GREFFIER_ASSIGN_OR_RETURN(std::vector<float> v, options_.embedder->Embed(context, false));
     vectors.push_back(std::move(v));
   }

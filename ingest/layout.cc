@@ -52,11 +52,14 @@ LayoutWord Upright(const LayoutWord& w, double width, double height) {
     case 1:  // top to bottom
       ax = w.y0, ay = width - w.x0, bx = w.y1, by = width - w.x1;
       break;
-    case 2: ax = width - w.x0, ay = height - w.y0, bx = width - w.x1, by = height - w.y1; break;
+    case 2:
+      ax = width - w.x0, ay = height - w.y0, bx = width - w.x1, by = height - w.y1;
+      break;
     case 3:  // bottom to top
       ax = height - w.y0, ay = w.x0, bx = height - w.y1, by = w.x1;
       break;
-    default: return o;
+    default:
+      return o;
   }
   o.x0 = std::min(ax, bx), o.x1 = std::max(ax, bx);
   o.y0 = std::min(ay, by), o.y1 = std::max(ay, by);

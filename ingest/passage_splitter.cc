@@ -223,7 +223,8 @@ int HeadingLevel(const std::string& raw_line, std::string* label) {
         return kPart;
       }
       return -1;
-    default: return -1;
+    default:
+      return -1;
   }
 }
 

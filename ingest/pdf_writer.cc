@@ -40,19 +40,44 @@ std::string ToWinAnsi(std::string_view s) {
       continue;
     }
     switch (cp) {
-      case 0x20AC: out.push_back('\x80'); break;
-      case 0x2026: out.push_back('\x85'); break;
-      case 0x0152: out.push_back('\x8C'); break;
-      case 0x2018: out.push_back('\x91'); break;
-      case 0x2019: out.push_back('\x92'); break;
-      case 0x201C: out.push_back('\x93'); break;
-      case 0x201D: out.push_back('\x94'); break;
-      case 0x2022: out.push_back('\x95'); break;
-      case 0x2013: out.push_back('\x96'); break;
-      case 0x2014: out.push_back('\x97'); break;
-      case 0x0153: out.push_back('\x9C'); break;
-      case 0x0178: out.push_back('\x9F'); break;
-      default: out.push_back('?');
+      case 0x20AC:
+        out.push_back('\x80');
+        break;
+      case 0x2026:
+        out.push_back('\x85');
+        break;
+      case 0x0152:
+        out.push_back('\x8C');
+        break;
+      case 0x2018:
+        out.push_back('\x91');
+        break;
+      case 0x2019:
+        out.push_back('\x92');
+        break;
+      case 0x201C:
+        out.push_back('\x93');
+        break;
+      case 0x201D:
+        out.push_back('\x94');
+        break;
+      case 0x2022:
+        out.push_back('\x95');
+        break;
+      case 0x2013:
+        out.push_back('\x96');
+        break;
+      case 0x2014:
+        out.push_back('\x97');
+        break;
+      case 0x0153:
+        out.push_back('\x9C');
+        break;
+      case 0x0178:
+        out.push_back('\x9F');
+        break;
+      default:
+        out.push_back('?');
     }
   }
   return out;
@@ -94,11 +119,13 @@ std::string WritePdf(const PdfDocumentSpec& spec) {
   for (size_t i = 0; i < n_pages; ++i) absl::StrAppend(&out, " ", 6 + 2 * i, " 0 R");
   absl::StrAppend(&out, " ] /Count ", n_pages, " >>\nendobj\n");
   begin_obj(3);
-  out += "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>\n"
-         "endobj\n";
+  out +=
+      "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>\n"
+      "endobj\n";
   begin_obj(4);
-  out += "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica-Bold /Encoding /WinAnsiEncoding "
-         ">>\nendobj\n";
+  out +=
+      "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica-Bold /Encoding /WinAnsiEncoding "
+      ">>\nendobj\n";
   begin_obj(5);
   absl::StrAppend(&out, "<< /Title ", PdfString(spec.title), " /Author ", PdfString(spec.author),
                   " /Producer (greffier) >>\nendobj\n");
@@ -118,14 +145,13 @@ std::string WritePdf(const PdfDocumentSpec& spec) {
     for (const auto& line : spec.pages[i].lines) {
       char pos[96];
       std::snprintf(pos, sizeof(pos), "%.2f %.2f Td\n", line.x, line.y);
-      absl::StrAppend(&content, "BT\n/", line.bold ? "F2" : "F1", " ", line.font_size, " Tf\n",
-                      pos, PdfString(line.text), " Tj\nET\n");
+      absl::StrAppend(&content, "BT\n/", line.bold ? "F2" : "F1", " ", line.font_size, " Tf\n", pos,
+                      PdfString(line.text), " Tj\nET\n");
     }
     begin_obj(6 + 2 * i);
     absl::StrAppend(&out, "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 ", kPageWidth, " ",
                     kPageHeight, "] /Resources << /Font << /F1 3 0 R /F2 4 0 R >>", xobjects,
-                    " >> /Contents ",
-                    7 + 2 * i, " 0 R >>\nendobj\n");
+                    " >> /Contents ", 7 + 2 * i, " 0 R >>\nendobj\n");
     begin_obj(7 + 2 * i);
     absl::StrAppend(&out, "<< /Length ", content.size(), " >>\nstream\n", content,
                     "\nendstream\nendobj\n");

@@ -11,9 +11,12 @@ namespace {
 using B = PdfBlock;
 
 SampleDocument Arrete() {
-  SampleDocument d{"arrete-2024-117-stationnement.pdf", "arrete", "2024-03-12",
+  SampleDocument d{"arrete-2024-117-stationnement.pdf",
+                   "arrete",
+                   "2024-03-12",
                    "mairie-saint-aubin",
-                   "Arrêté municipal n° 2024-117 portant réglementation du stationnement", {}};
+                   "Arrêté municipal n° 2024-117 portant réglementation du stationnement",
+                   {}};
   d.blocks = {
       {B::kTitle, "ARRÊTÉ MUNICIPAL N° 2024-117"},
       {B::kParagraph,
@@ -68,7 +71,9 @@ SampleDocument Arrete() {
 }
 
 SampleDocument Deliberation() {
-  SampleDocument d{"deliberation-2023-45-tarifs-cantine.pdf", "deliberation", "2023-06-27",
+  SampleDocument d{"deliberation-2023-45-tarifs-cantine.pdf",
+                   "deliberation",
+                   "2023-06-27",
                    "mairie-saint-aubin",
                    "Délibération n° 2023-45 du conseil municipal : tarifs de la restauration "
                    "scolaire",
@@ -123,8 +128,12 @@ SampleDocument Deliberation() {
 }
 
 SampleDocument Circulaire() {
-  SampleDocument d{"circulaire-2024-archivage-numerique.pdf", "circulaire", "2024-01-15",
-                   "prefecture", "Circulaire relative à l'archivage numérique des actes", {}};
+  SampleDocument d{"circulaire-2024-archivage-numerique.pdf",
+                   "circulaire",
+                   "2024-01-15",
+                   "prefecture",
+                   "Circulaire relative à l'archivage numérique des actes",
+                   {}};
   d.blocks = {
       {B::kTitle, "CIRCULAIRE DU 15 JANVIER 2024"},
       {B::kParagraph,
@@ -173,9 +182,12 @@ SampleDocument Circulaire() {
 }
 
 SampleDocument Notice() {
-  SampleDocument d{"notice-demande-carte-identite.pdf", "notice", "2024-09-02",
+  SampleDocument d{"notice-demande-carte-identite.pdf",
+                   "notice",
+                   "2024-09-02",
                    "mairie-saint-aubin",
-                   "Notice : demander une carte nationale d'identité", {}};
+                   "Notice : demander une carte nationale d'identité",
+                   {}};
   d.blocks = {
       {B::kTitle, "NOTICE - DEMANDE DE CARTE NATIONALE D'IDENTITÉ"},
       {B::kParagraph,

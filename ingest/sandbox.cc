@@ -176,7 +176,8 @@ bool FrameComplete(std::string_view data) {
       uint32_t code, len;
       return rd.U32(&code) && rd.U32(&len) && rd.left() >= len;
     }
-    default: return true;
+    default:
+      return true;
   }
 }
 
@@ -302,7 +303,8 @@ absl::StatusOr<std::string> RunSandboxed(const std::function<absl::StatusOr<std:
     case 2:
       return absl::ResourceExhaustedError(
           absl::StrCat(name, ": memory limit of ", o.memory_bytes >> 20, " MiB exceeded"));
-    case 3: return absl::InternalError(absl::StrCat(name, ": the parser failed with an exception"));
+    case 3:
+      return absl::InternalError(absl::StrCat(name, ": the parser failed with an exception"));
   }
   return absl::InternalError(absl::StrCat(name, ": malformed result from the parser process"));
 }

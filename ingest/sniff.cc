@@ -46,10 +46,14 @@ ContentType SniffContent(std::string_view bytes, std::string_view file_name) {
 
 const char* MimeType(ContentType type) {
   switch (type) {
-    case ContentType::kPdf: return "application/pdf";
-    case ContentType::kText: return "text/plain";
-    case ContentType::kMarkdown: return "text/markdown";
-    case ContentType::kUnsupported: break;
+    case ContentType::kPdf:
+      return "application/pdf";
+    case ContentType::kText:
+      return "text/plain";
+    case ContentType::kMarkdown:
+      return "text/markdown";
+    case ContentType::kUnsupported:
+      break;
   }
   return "application/octet-stream";
 }
@@ -63,7 +67,10 @@ const char* DescribeUnsupported(std::string_view b) {
   if (StartsWith(b, "\x1F\x8B")) return "gzip-compressed data";
   if (StartsWith(b, "\xD0\xCF\x11\xE0")) return "a legacy Microsoft Office document";
   if (StartsWith(b, "{\\rtf")) return "an RTF document";
-  if (StartsWith(b, "\x7F" "ELF")) return "an executable";
+  if (StartsWith(b,
+                 "\x7F"
+                 "ELF"))
+    return "an executable";
   return "binary data that is neither PDF nor UTF-8 text";
 }
 

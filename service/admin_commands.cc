@@ -58,8 +58,7 @@ int RunReembedCommand(int argc, char** argv) {
       Reembed(**index, dir, kind == "lsa" ? EmbedderKind::kLsa : EmbedderKind::kHashing);
   if (!e.ok()) return Fail("reembed", e.status());
   std::printf("%s: %llu passages now embedded with %s\n", dir.c_str(),
-              static_cast<unsigned long long>((*index)->Stats().vectors),
-              (*e)->Identity().c_str());
+              static_cast<unsigned long long>((*index)->Stats().vectors), (*e)->Identity().c_str());
   return 0;
 }
 

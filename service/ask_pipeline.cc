@@ -5,10 +5,10 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
-#include "google/protobuf/util/json_util.h"
 #include "generate/answer_text.h"
 #include "generate/citation_verifier.h"
 #include "generate/extractive_answerer.h"
+#include "google/protobuf/util/json_util.h"
 #include "index/audit_log.h"
 #include "index/hash.h"
 #include "index/status_macros.h"
@@ -67,16 +67,23 @@ std::string JsonStringField(const std::string& json, const std::string& key) {
     if (c == '\\' && i + 1 < json.size()) {
       char n = json[++i];
       switch (n) {
-        case 'n': out.push_back('\n'); break;
-        case 't': out.push_back('\t'); break;
-        case 'r': out.push_back('\r'); break;
+        case 'n':
+          out.push_back('\n');
+          break;
+        case 't':
+          out.push_back('\t');
+          break;
+        case 'r':
+          out.push_back('\r');
+          break;
         case 'u':
           if (i + 4 < json.size()) {
             out.push_back(static_cast<char>(std::stoi(json.substr(i + 1, 4), nullptr, 16)));
             i += 4;
           }
           break;
-        default: out.push_back(n);
+        default:
+          out.push_back(n);
       }
       continue;
     }
@@ -84,7 +91,6 @@ std::string JsonStringField(const std::string& json, const std::string& key) {
   }
   return out;
 }
-
 
 // The strings of a top-level array field of our own canonical JSON.
 std::vector<std::string> JsonStringArray(const std::string& json, const std::string& key) {
@@ -148,8 +154,8 @@ absl::Status AskPipeline::Answer(Run& run, const std::function<bool(const v1::As
   const int k = req.k() == 0 ? options_.default_k : req.k();
   GREFFIER_ASSIGN_OR_RETURN(std::vector<float> qv, embedder_->Embed(req.question(), true));
   index::Retriever retriever(index_, options_.retriever);
-  GREFFIER_ASSIGN_OR_RETURN(run.retrieved,
-                            retriever.Retrieve(req.question(), qv, static_cast<size_t>(k), run.filter));
+  GREFFIER_ASSIGN_OR_RETURN(
+      run.retrieved, retriever.Retrieve(req.question(), qv, static_cast<size_t>(k), run.filter));
 
   // The model sees only what fits its context; the passages event lists exactly that.
   run.sampling = options_.sampling;
@@ -162,9 +168,8 @@ absl::Status AskPipeline::Answer(Run& run, const std::function<bool(const v1::As
   if (g.repetition_penalty() > 0) run.sampling.repetition_penalty = g.repetition_penalty();
   run.sampling.seed = g.seed();
   const std::string system = run.language == "en" ? kSystemEn : kSystemFr;
-  std::string question_part =
-      absl::StrCat("</passages>\n\n", run.language == "en" ? "Question: " : "Question : ",
-                   req.question());
+  std::string question_part = absl::StrCat(
+      "</passages>\n\n", run.language == "en" ? "Question: " : "Question : ", req.question());
   std::string passages_part = "<passages>\n";
   size_t budget = 0;
   if (model_ != nullptr) {
@@ -178,9 +183,8 @@ absl::Status AskPipeline::Answer(Run& run, const std::function<bool(const v1::As
   for (const auto& r : run.retrieved) {
     const int number = static_cast<int>(run.shown.size()) + 1;
     std::string block = absl::StrCat("[", number, "] ", r.document.title,
-                                     r.document.date.empty() ? "" : " — " + r.document.date,
-                                     " — ", PageSpan(r.passage), "\n", AsData(r.passage.text),
-                                     "\n\n");
+                                     r.document.date.empty() ? "" : " — " + r.document.date, " — ",
+                                     PageSpan(r.passage), "\n", AsData(r.passage.text), "\n\n");
     if (model_ != nullptr) {
       size_t tokens = model_->CountTokens(block);
       if (used + tokens > budget) break;
@@ -210,9 +214,8 @@ absl::Status AskPipeline::Answer(Run& run, const std::function<bool(const v1::As
     return absl::OkStatus();
   };
   if (run.shown.empty()) {
-    return refuse(run.retrieved.empty()
-                      ? "no passage matches the question and the caller's filters"
-                      : "no passage fits the model's context window");
+    return refuse(run.retrieved.empty() ? "no passage matches the question and the caller's filters"
+                                        : "no passage fits the model's context window");
   }
   if (run.evidence < options_.min_evidence) {
     return refuse(absl::StrCat("best evidence ", run.evidence, " is below the threshold ",
@@ -230,22 +233,21 @@ absl::Status AskPipeline::Answer(Run& run, const std::function<bool(const v1::As
     std::string user = absl::StrCat(passages_part, question_part);
     GREFFIER_ASSIGN_OR_RETURN(run.prompt, model_->RenderPrompt(system, user));
     if (options_.on_prompt) options_.on_prompt(run.prompt);
-    GREFFIER_ASSIGN_OR_RETURN(
-        run.raw_answer,
-        model_->Chat(system, user, run.sampling,
-                     [&](const std::string& piece) {
-                       // Raw deltas are streamed as produced; the final event carries the
-                       // verified answer.
-                       v1::AskEvent delta;
-                       delta.mutable_delta()->set_text(piece);
-                       return emit(delta);
-                     },
-                     cancelled));
+    GREFFIER_ASSIGN_OR_RETURN(run.raw_answer, model_->Chat(
+                                                  system, user, run.sampling,
+                                                  [&](const std::string& piece) {
+                                                    // Raw deltas are streamed as produced; the
+                                                    // final event carries the verified answer.
+                                                    v1::AskEvent delta;
+                                                    delta.mutable_delta()->set_text(piece);
+                                                    return emit(delta);
+                                                  },
+                                                  cancelled));
   }
 
   run.verified = generate::VerifyCitations(run.raw_answer, run.shown);
-  std::string answer = options_.drop_unsupported ? generate::KeepSupported(run.verified)
-                                                 : run.raw_answer;
+  std::string answer =
+      options_.drop_unsupported ? generate::KeepSupported(run.verified) : run.raw_answer;
   if (!run.verified.any_supported || answer.empty()) {
     return refuse("no sentence of the answer is supported by the passages it cites");
   }
@@ -294,8 +296,8 @@ absl::StatusOr<v1::FinalAnswer> AskPipeline::Ask(
     return absl::InvalidArgumentError("question is longer than 4000 bytes");
   }
   if (request.k() < 0 || request.k() > kMaxK) {
-    return absl::InvalidArgumentError(absl::StrCat("k must be between 0 (default ",
-                                                   options_.default_k, ") and ", kMaxK));
+    return absl::InvalidArgumentError(
+        absl::StrCat("k must be between 0 (default ", options_.default_k, ") and ", kMaxK));
   }
   Run run;
   run.request = &request;
@@ -388,8 +390,7 @@ absl::StatusOr<v1::FinalAnswer> AskPipeline::Ask(
     record.kind = "ask";
     record.question = request.question();
     record.body_json = j.str();
-    GREFFIER_ASSIGN_OR_RETURN(index::AuditRecord stored,
-                              index_->audit().Append(std::move(record)));
+    GREFFIER_ASSIGN_OR_RETURN(index::AuditRecord stored, index_->audit().Append(std::move(record)));
     run.final.set_audit_record_id(stored.id);
   }
   if (!answered.ok()) return answered;
@@ -432,7 +433,8 @@ absl::StatusOr<std::string> AskPipeline::Replay(
   run.request = &request;
   run.filter = FromProto(request.filters());
   run.filter.caller_labels = caller_labels;
-  GREFFIER_RETURN_IF_ERROR(Answer(run, [](const v1::AskEvent&) { return true; }, nullptr));
+  GREFFIER_RETURN_IF_ERROR(Answer(
+      run, [](const v1::AskEvent&) { return true; }, nullptr));
   return run.final.answer();
 }
 

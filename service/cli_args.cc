@@ -15,8 +15,8 @@ absl::StatusOr<int> CliArgs::GetInt(const std::string& name, int fallback) const
   if (it == flags.end()) return fallback;
   int v;
   if (!absl::SimpleAtoi(it->second, &v)) {
-    return absl::InvalidArgumentError(absl::StrCat("--", name, " expects an integer, got '",
-                                                   it->second, "'"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("--", name, " expects an integer, got '", it->second, "'"));
   }
   return v;
 }

@@ -5,9 +5,9 @@
 #include <memory>
 #include <set>
 
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_split.h"
 #include "greffier/v1/documents.grpc.pb.h"
 #include "greffier/v1/ingest.grpc.pb.h"
@@ -51,11 +51,16 @@ int Fail(const grpc::Status& s, const std::string& what) {
 
 const char* OutcomeName(v1::IngestOutcome o) {
   switch (o) {
-    case v1::INGEST_OUTCOME_INGESTED: return "ingested";
-    case v1::INGEST_OUTCOME_UNCHANGED: return "unchanged";
-    case v1::INGEST_OUTCOME_REPLACED: return "replaced";
-    case v1::INGEST_OUTCOME_FAILED: return "failed";
-    default: return "?";
+    case v1::INGEST_OUTCOME_INGESTED:
+      return "ingested";
+    case v1::INGEST_OUTCOME_UNCHANGED:
+      return "unchanged";
+    case v1::INGEST_OUTCOME_REPLACED:
+      return "replaced";
+    case v1::INGEST_OUTCOME_FAILED:
+      return "failed";
+    default:
+      return "?";
   }
 }
 
@@ -141,12 +146,12 @@ int Retrieve(const CliArgs& args, const std::shared_ptr<grpc::Channel>& channel)
   if (!s.ok()) return Fail(s, "retrieve");
   if (args.Has("json")) {
     for (const auto& sp : resp.passages()) {
-      std::printf("{\"rank\":%d,\"score\":%.4f,\"document_id\":%llu,\"passage_id\":%llu,"
-                  "\"page_start\":%d,\"page_end\":%d}\n",
-                  sp.rank(), sp.score(),
-                  static_cast<unsigned long long>(sp.passage().document_id()),
-                  static_cast<unsigned long long>(sp.passage().passage_id()),
-                  sp.passage().page_start(), sp.passage().page_end());
+      std::printf(
+          "{\"rank\":%d,\"score\":%.4f,\"document_id\":%llu,\"passage_id\":%llu,"
+          "\"page_start\":%d,\"page_end\":%d}\n",
+          sp.rank(), sp.score(), static_cast<unsigned long long>(sp.passage().document_id()),
+          static_cast<unsigned long long>(sp.passage().passage_id()), sp.passage().page_start(),
+          sp.passage().page_end());
     }
     return 0;
   }
@@ -305,11 +310,10 @@ int Delete(const CliArgs& args, const std::shared_ptr<grpc::Channel>& channel) {
 }  // namespace
 
 int RunClientCommand(int argc, char** argv) {
-  absl::StatusOr<CliArgs> args =
-      ParseArgs(argc, argv, 2,
-                {"server", "token", "collection", "type", "date", "labels", "k", "page-size", "language",
-                 "timeout-ms"},
-                {"json"});
+  absl::StatusOr<CliArgs> args = ParseArgs(argc, argv, 2,
+                                           {"server", "token", "collection", "type", "date",
+                                            "labels", "k", "page-size", "language", "timeout-ms"},
+                                           {"json"});
   if (!args.ok()) {
     std::fprintf(stderr, "greffier client: %s\n%s", std::string(args.status().message()).c_str(),
                  kUsage);
@@ -338,8 +342,7 @@ int RunClientCommand(int argc, char** argv) {
   if (cmd == "health") {
     absl::StatusOr<int> timeout_ms = args->GetInt("timeout-ms", 2000);
     if (!timeout_ms.ok()) return 2;
-    absl::StatusOr<bool> serving =
-        CheckHealth(channel, "", std::chrono::milliseconds(*timeout_ms));
+    absl::StatusOr<bool> serving = CheckHealth(channel, "", std::chrono::milliseconds(*timeout_ms));
     if (!serving.ok()) {
       std::printf("UNREACHABLE (%s)\n", std::string(serving.status().message()).c_str());
       return 1;

@@ -86,14 +86,13 @@ absl::StatusOr<std::unique_ptr<generate::Embedder>> Reembed(index::Index& index,
   } else {
     embedder = std::make_unique<generate::HashingEmbedder>();
   }
-  std::fprintf(stderr, "reembed: embedding every passage with %s\n",
-               embedder->Identity().c_str());
+  std::fprintf(stderr, "reembed: embedding every passage with %s\n", embedder->Identity().c_str());
   const generate::Embedder& e = *embedder;
-  GREFFIER_RETURN_IF_ERROR(index.Reembed(
-      e.Identity(), e.Dimension(),
-      [&](const index::PassageRecord& p, const index::DocumentRecord& d) {
-        return e.Embed(EmbeddingText(d.title, p.section_path, p.text), false);
-      }));
+  GREFFIER_RETURN_IF_ERROR(
+      index.Reembed(e.Identity(), e.Dimension(),
+                    [&](const index::PassageRecord& p, const index::DocumentRecord& d) {
+                      return e.Embed(EmbeddingText(d.title, p.section_path, p.text), false);
+                    }));
   std::error_code ec;
   if (kind == EmbedderKind::kLsa) {
     std::filesystem::rename(next_path, lsa_path, ec);

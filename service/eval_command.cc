@@ -1,13 +1,14 @@
 // `greffier eval`: measures retrieval and grounded answers on BEIR-style data sets, through
 // the same ingestion, index and Ask pipeline the server uses.
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <map>
-#include <unistd.h>
 
 #include "absl/strings/str_cat.h"
 #include "index/beir.h"
@@ -201,8 +202,8 @@ absl::Status Prepare(const CliArgs& args, Setup& s) {
   }
   s.ingest_seconds = std::chrono::duration<double>(Clock::now() - start).count();
   s.passages = s.index->Stats().passages;
-  std::fprintf(stderr, "\reval: %zu documents, %zu passages ingested in %.1f s\n", done,
-               s.passages, s.ingest_seconds);
+  std::fprintf(stderr, "\reval: %zu documents, %zu passages ingested in %.1f s\n", done, s.passages,
+               s.ingest_seconds);
   if (embedder == "lsa" && s.embedder->Identity().rfind("lsa", 0) != 0) {
     auto lsa = Reembed(*s.index, s.dir, EmbedderKind::kLsa);
     if (!lsa.ok()) return lsa.status();
@@ -345,19 +346,22 @@ int EvalAnswers(Setup& s, double min_evidence, const CliArgs& args) {
     for (const auto& q : *others) {
       v1::AskRequest req;
       req.set_question(q.text);
-      auto final = pipeline.Ask(req, caller, [](const v1::AskEvent&) { return true; }, nullptr);
+      auto final = pipeline.Ask(
+          req, caller, [](const v1::AskEvent&) { return true; }, nullptr);
       if (!final.ok()) continue;
       ++foreign;
       foreign_refused += final->refused();
     }
   }
   const double n = static_cast<double>(asked);
-  std::printf("\n%zu questions with known answers, %zu documents (%zu passages), extractive "
-              "answerer, evidence threshold %.2f\n\n",
-              asked, s.data.corpus.size(), s.passages, options.min_evidence);
-  std::printf("| cited span holds an expected answer | answer text holds it | shown passages "
-              "hold it | refused | sentences per answer | first event p50/p99 ms | final "
-              "p50/p99 ms |\n");
+  std::printf(
+      "\n%zu questions with known answers, %zu documents (%zu passages), extractive "
+      "answerer, evidence threshold %.2f\n\n",
+      asked, s.data.corpus.size(), s.passages, options.min_evidence);
+  std::printf(
+      "| cited span holds an expected answer | answer text holds it | shown passages "
+      "hold it | refused | sentences per answer | first event p50/p99 ms | final "
+      "p50/p99 ms |\n");
   std::printf("|---:|---:|---:|---:|---:|---:|---:|\n");
   std::printf("| %.1f%% | %.1f%% | %.1f%% | %.1f%% | %.2f | %.1f / %.1f | %.1f / %.1f |\n",
               100.0 * cited_hit / n, 100.0 * answer_hit / n, 100.0 * shown_hit / n,
@@ -366,8 +370,8 @@ int EvalAnswers(Setup& s, double min_evidence, const CliArgs& args) {
               Percentile(first_ms, 0.5), Percentile(first_ms, 0.99), Percentile(final_ms, 0.5),
               Percentile(final_ms, 0.99));
   if (foreign > 0) {
-    std::printf("\nunanswerable questions refused: %zu of %zu (%.1f%%)\n", foreign_refused,
-                foreign, 100.0 * static_cast<double>(foreign_refused) / static_cast<double>(foreign));
+    std::printf("\nunanswerable questions refused: %zu of %zu (%.1f%%)\n", foreign_refused, foreign,
+                100.0 * static_cast<double>(foreign_refused) / static_cast<double>(foreign));
   }
   return 0;
 }
@@ -375,12 +379,11 @@ int EvalAnswers(Setup& s, double min_evidence, const CliArgs& args) {
 }  // namespace
 
 int RunEvalCommand(int argc, char** argv) {
-  absl::StatusOr<CliArgs> args =
-      ParseArgs(argc, argv, 2,
-                {"corpus", "queries", "qrels", "fields", "embedder", "max-queries", "data",
-                 "min-evidence", "keep-ratio", "max-sentences", "neighbour-weight",
-                 "rank-prior", "unanswerable"},
-                {});
+  absl::StatusOr<CliArgs> args = ParseArgs(
+      argc, argv, 2,
+      {"corpus", "queries", "qrels", "fields", "embedder", "max-queries", "data", "min-evidence",
+       "keep-ratio", "max-sentences", "neighbour-weight", "rank-prior", "unanswerable"},
+      {});
   if (!args.ok() || args->positionals.size() != 1 ||
       (args->positionals[0] != "retrieval" && args->positionals[0] != "answers")) {
     if (!args.ok()) std::fprintf(stderr, "%s\n", std::string(args.status().message()).c_str());
@@ -395,7 +398,8 @@ int RunEvalCommand(int argc, char** argv) {
     std::fprintf(stderr, "greffier eval: %s\n", prepared.ToString().c_str());
     return 1;
   }
-  return args->positionals[0] == "retrieval" ? EvalRetrieval(s) : EvalAnswers(s, min_evidence, *args);
+  return args->positionals[0] == "retrieval" ? EvalRetrieval(s)
+                                             : EvalAnswers(s, min_evidence, *args);
 }
 
 }  // namespace greffier::service

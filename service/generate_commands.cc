@@ -46,8 +46,8 @@ class Args {
         out->push_back(args_[i + 1]);
         args_.erase(args_.begin() + i, args_.begin() + i + 2);
         --i;
-      } else if (a.size() > name.size() + 1 &&
-                 a.substr(0, name.size()) == name && a[name.size()] == '=') {
+      } else if (a.size() > name.size() + 1 && a.substr(0, name.size()) == name &&
+                 a[name.size()] == '=') {
         out->push_back(std::string(a.substr(name.size() + 1)));
         args_.erase(args_.begin() + i);
         --i;
@@ -132,8 +132,8 @@ int RunGenerateCommand(int argc, char** argv) {
   sampling.top_p = 0.95f;
   sampling.min_p = 0.05f;
   sampling.repeat_penalty = 1.1f;
-  sampling.seed = static_cast<uint64_t>(
-      std::chrono::steady_clock::now().time_since_epoch().count());
+  sampling.seed =
+      static_cast<uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count());
   ParseNumber(&args, "--threads", &threads);
   ParseNumber(&args, "--max-tokens", &max_tokens);
   ParseNumber(&args, "--ctx", &ctx);
@@ -150,15 +150,13 @@ int RunGenerateCommand(int argc, char** argv) {
   }
   if (err.empty() && max_tokens < 0) err = "--max-tokens must be >= 0";
   if (!err.empty()) {
-    std::fprintf(stderr, "greffier generate: %s\n%s", err.c_str(),
-                 kGenerateUsage);
+    std::fprintf(stderr, "greffier generate: %s\n%s", err.c_str(), kGenerateUsage);
     return 2;
   }
 
   auto model = gen::Model::Open(*model_path);
   if (!model.ok()) {
-    std::fprintf(stderr, "greffier generate: %s\n",
-                 std::string(model.status().message()).c_str());
+    std::fprintf(stderr, "greffier generate: %s\n", std::string(model.status().message()).c_str());
     return 1;
   }
   auto tokenizer = gen::Tokenizer::FromGguf((*model)->gguf());
@@ -168,13 +166,12 @@ int RunGenerateCommand(int argc, char** argv) {
     size_t pos = 0;
     while (pos < s.size()) {
       size_t comma = s.find(',', pos);
-      std::string item = s.substr(
-          pos, comma == std::string::npos ? std::string::npos : comma - pos);
+      std::string item =
+          s.substr(pos, comma == std::string::npos ? std::string::npos : comma - pos);
       char* end = nullptr;
       long v = std::strtol(item.c_str(), &end, 10);
       if (item.empty() || *end != '\0') {
-        std::fprintf(stderr, "greffier generate: bad token id '%s'\n",
-                     item.c_str());
+        std::fprintf(stderr, "greffier generate: bad token id '%s'\n", item.c_str());
         return 2;
       }
       ids.push_back(static_cast<int32_t>(v));
@@ -190,9 +187,8 @@ int RunGenerateCommand(int argc, char** argv) {
     std::string text = *prompt;
     if (chat) {
       absl::StatusOr<gen::ChatTemplate> tmpl =
-          template_name
-              ? gen::ChatTemplate::FromName(*template_name)
-              : gen::ChatTemplate::FromJinja((*tokenizer)->chat_template());
+          template_name ? gen::ChatTemplate::FromName(*template_name)
+                        : gen::ChatTemplate::FromJinja((*tokenizer)->chat_template());
       if (!tmpl.ok()) {
         std::fprintf(stderr, "greffier generate: chat template: %s\n",
                      std::string(tmpl.status().message()).c_str());
@@ -202,12 +198,10 @@ int RunGenerateCommand(int argc, char** argv) {
       gen::ChatRenderOptions ro;
       ro.add_generation_prompt = true;
       if ((*tokenizer)->bos_id() >= 0) {
-        ro.bos_token =
-            std::string((*tokenizer)->TokenText((*tokenizer)->bos_id()));
+        ro.bos_token = std::string((*tokenizer)->TokenText((*tokenizer)->bos_id()));
       }
       if ((*tokenizer)->eos_id() >= 0) {
-        ro.eos_token =
-            std::string((*tokenizer)->TokenText((*tokenizer)->eos_id()));
+        ro.eos_token = std::string((*tokenizer)->TokenText((*tokenizer)->eos_id()));
       }
       auto rendered = tmpl->Render(messages, ro);
       if (!rendered.ok()) {
@@ -231,8 +225,7 @@ int RunGenerateCommand(int argc, char** argv) {
   const int needed = static_cast<int>(ids.size()) + max_tokens + 1;
   dopts.n_ctx =
       ctx > 0 ? ctx
-              : std::min(std::max(needed, 512),
-                         std::max((*model)->config().n_ctx_train, needed));
+              : std::min(std::max(needed, 512), std::max((*model)->config().n_ctx_train, needed));
   auto decoder = gen::Decoder::Create(model->get(), dopts);
   if (!decoder.ok()) {
     std::fprintf(stderr, "greffier generate: %s\n",
@@ -277,22 +270,18 @@ int RunGenerateCommand(int argc, char** argv) {
   }
   std::fputc('\n', stdout);
   std::fflush(stdout);
-  const double pp = result->prompt_seconds > 0
-                        ? result->prompt_tokens / result->prompt_seconds
-                        : 0;
+  const double pp = result->prompt_seconds > 0 ? result->prompt_tokens / result->prompt_seconds : 0;
   // The first generated token comes from the prompt's logits; each later
   // one costs one forward pass.
   const size_t n_gen = result->tokens.size();
-  const double tg = result->generation_seconds > 0 && n_gen > 1
-                        ? (n_gen - 1) / result->generation_seconds
-                        : 0;
-  std::fprintf(
-      stderr,
-      "[%s] prompt: %d tokens, %.1f tokens/s | generation: %zu "
-      "tokens, %.1f tokens/s | %d threads, %s kernels\n",
-      std::string(gen::StopReasonName(result->stop_reason)).c_str(),
-      result->prompt_tokens, pp, n_gen, tg, (*decoder)->n_threads(),
-      std::string(gen::SimdLevelName((*decoder)->kernels().level)).c_str());
+  const double tg =
+      result->generation_seconds > 0 && n_gen > 1 ? (n_gen - 1) / result->generation_seconds : 0;
+  std::fprintf(stderr,
+               "[%s] prompt: %d tokens, %.1f tokens/s | generation: %zu "
+               "tokens, %.1f tokens/s | %d threads, %s kernels\n",
+               std::string(gen::StopReasonName(result->stop_reason)).c_str(), result->prompt_tokens,
+               pp, n_gen, tg, (*decoder)->n_threads(),
+               std::string(gen::SimdLevelName((*decoder)->kernels().level)).c_str());
   return 0;
 }
 
@@ -332,15 +321,12 @@ int RunMakeModelCommand(int argc, char** argv) {
   auto t0 = std::chrono::steady_clock::now();
   absl::Status s = gen::WriteRandomModel(o, *out);
   if (!s.ok()) {
-    std::fprintf(stderr, "greffier make-model: %s\n",
-                 std::string(s.message()).c_str());
+    std::fprintf(stderr, "greffier make-model: %s\n", std::string(s.message()).c_str());
     return 1;
   }
-  double secs =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - t0)
-          .count();
-  std::fprintf(stderr, "wrote %s (%s, %s) in %.1f s\n", out->c_str(),
-               shape_name->c_str(), type->c_str(), secs);
+  double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  std::fprintf(stderr, "wrote %s (%s, %s) in %.1f s\n", out->c_str(), shape_name->c_str(),
+               type->c_str(), secs);
   return 0;
 }
 

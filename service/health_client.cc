@@ -10,8 +10,7 @@
 namespace greffier::service {
 
 absl::StatusOr<bool> CheckHealth(const std::shared_ptr<grpc::Channel>& channel,
-                                 const std::string& service,
-                                 std::chrono::milliseconds timeout) {
+                                 const std::string& service, std::chrono::milliseconds timeout) {
   // HealthCheckRequest { string service = 1; } written by hand: the health protos are not
   // part of Debian's gRPC headers.
   std::string request;

@@ -71,11 +71,20 @@ std::string PageSummary(const std::vector<index::PageInfo>& pages) {
   int text = 0, ocr = 0, empty = 0, failed = 0;
   for (const auto& p : pages) {
     switch (p.source) {
-      case index::PageSource::kTextLayer: ++text; break;
-      case index::PageSource::kOcr: ++ocr; break;
-      case index::PageSource::kEmpty: ++empty; break;
-      case index::PageSource::kFailed: ++failed; break;
-      default: break;
+      case index::PageSource::kTextLayer:
+        ++text;
+        break;
+      case index::PageSource::kOcr:
+        ++ocr;
+        break;
+      case index::PageSource::kEmpty:
+        ++empty;
+        break;
+      case index::PageSource::kFailed:
+        ++failed;
+        break;
+      default:
+        break;
     }
   }
   std::string s = absl::StrCat(pages.size(), pages.size() == 1 ? " page" : " pages");

@@ -17,11 +17,10 @@ void OnSignal(int) { g_stop = 1; }
 }  // namespace
 
 int RunServeCommand(int argc, char** argv) {
-  absl::StatusOr<CliArgs> args =
-      ParseArgs(argc, argv, 2,
-                {"data", "listen", "tokens", "faiss", "max-document-mb", "model", "threads",
-                 "template", "min-evidence"},
-                {});
+  absl::StatusOr<CliArgs> args = ParseArgs(argc, argv, 2,
+                                           {"data", "listen", "tokens", "faiss", "max-document-mb",
+                                            "model", "threads", "template", "min-evidence"},
+                                           {});
   if (!args.ok()) {
     std::fprintf(stderr, "greffier serve: %s\n", std::string(args.status().message()).c_str());
     return 2;
@@ -60,8 +59,8 @@ int RunServeCommand(int argc, char** argv) {
   }
   std::signal(SIGINT, OnSignal);
   std::signal(SIGTERM, OnSignal);
-  std::printf("greffier serving %s on port %d (data: %s, answers: %s)\n",
-              options.listen.c_str(), (*server)->port(), options.data_dir.c_str(),
+  std::printf("greffier serving %s on port %d (data: %s, answers: %s)\n", options.listen.c_str(),
+              (*server)->port(), options.data_dir.c_str(),
               options.model_path.empty() ? "extractive" : options.model_path.c_str());
   std::fflush(stdout);
   std::thread waiter([&] { (*server)->Wait(); });

@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "absl/strings/str_cat.h"
+#include "generate/native_chat_model.h"
 #include "greffier/v1/audit.grpc.pb.h"
 #include "greffier/v1/documents.grpc.pb.h"
 #include "greffier/v1/ingest.grpc.pb.h"
@@ -15,7 +16,6 @@
 #include "grpcpp/security/server_credentials.h"
 #include "grpcpp/server.h"
 #include "grpcpp/server_builder.h"
-#include "generate/native_chat_model.h"
 #include "index/audit_log.h"
 #include "index/index.h"
 #include "index/retriever.h"
@@ -38,19 +38,26 @@ constexpr int kMaxPageSize = 1000;
 
 v1::IngestOutcome OutcomeToProto(ingest::IngestOutcome o) {
   switch (o) {
-    case ingest::IngestOutcome::kIngested: return v1::INGEST_OUTCOME_INGESTED;
-    case ingest::IngestOutcome::kUnchanged: return v1::INGEST_OUTCOME_UNCHANGED;
-    case ingest::IngestOutcome::kReplaced: return v1::INGEST_OUTCOME_REPLACED;
+    case ingest::IngestOutcome::kIngested:
+      return v1::INGEST_OUTCOME_INGESTED;
+    case ingest::IngestOutcome::kUnchanged:
+      return v1::INGEST_OUTCOME_UNCHANGED;
+    case ingest::IngestOutcome::kReplaced:
+      return v1::INGEST_OUTCOME_REPLACED;
   }
   return v1::INGEST_OUTCOME_UNSPECIFIED;
 }
 
 v1::IngestOutcome BatchOutcomeToProto(ingest::BatchOutcome o) {
   switch (o) {
-    case ingest::BatchOutcome::kIngested: return v1::INGEST_OUTCOME_INGESTED;
-    case ingest::BatchOutcome::kUnchanged: return v1::INGEST_OUTCOME_UNCHANGED;
-    case ingest::BatchOutcome::kReplaced: return v1::INGEST_OUTCOME_REPLACED;
-    case ingest::BatchOutcome::kFailed: return v1::INGEST_OUTCOME_FAILED;
+    case ingest::BatchOutcome::kIngested:
+      return v1::INGEST_OUTCOME_INGESTED;
+    case ingest::BatchOutcome::kUnchanged:
+      return v1::INGEST_OUTCOME_UNCHANGED;
+    case ingest::BatchOutcome::kReplaced:
+      return v1::INGEST_OUTCOME_REPLACED;
+    case ingest::BatchOutcome::kFailed:
+      return v1::INGEST_OUTCOME_FAILED;
   }
   return v1::INGEST_OUTCOME_UNSPECIFIED;
 }
@@ -107,8 +114,7 @@ class Server::IngestImpl final : public v1::IngestService::Service {
     return grpc::Status::OK;
   }
 
-  grpc::Status UploadDocument(grpc::ServerContext* ctx,
-                              grpc::ServerReader<v1::UploadChunk>* reader,
+  grpc::Status UploadDocument(grpc::ServerContext* ctx, grpc::ServerReader<v1::UploadChunk>* reader,
                               v1::IngestDocumentResponse* resp) override {
     absl::StatusOr<Caller> caller = s_->auth_->Identify(*ctx);
     if (!caller.ok()) return ToGrpc(caller.status());
@@ -221,8 +227,9 @@ class Server::QueryImpl final : public v1::QueryService::Service {
       return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "question is empty");
     }
     if (req->k() < 0 || req->k() > kMaxK) {
-      return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
-                          absl::StrCat("k must be between 0 (default ", kDefaultK, ") and ", kMaxK));
+      return grpc::Status(
+          grpc::StatusCode::INVALID_ARGUMENT,
+          absl::StrCat("k must be between 0 (default ", kDefaultK, ") and ", kMaxK));
     }
     const int k = req->k() == 0 ? kDefaultK : req->k();
     index::SearchFilter filter = FromProto(req->filters());
@@ -483,8 +490,8 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Open(const ServerOptions& option
   AskPipelineOptions ask_options;
   ask_options.retriever = RetrieverOptionsFor(*s->embedder_);
   if (options.min_evidence >= 0) ask_options.min_evidence = options.min_evidence;
-  s->ask_ = std::make_unique<AskPipeline>(s->index_.get(), s->embedder_.get(),
-                                          s->model_.get(), ask_options);
+  s->ask_ = std::make_unique<AskPipeline>(s->index_.get(), s->embedder_.get(), s->model_.get(),
+                                          ask_options);
 
   s->ingest_service_ = std::make_unique<IngestImpl>(s.get());
   s->query_service_ = std::make_unique<QueryImpl>(s.get());

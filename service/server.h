@@ -13,7 +13,7 @@ class Server;
 namespace greffier::generate {
 class ChatModel;
 class Embedder;
-}
+}  // namespace greffier::generate
 namespace greffier::index {
 class Index;
 }

@@ -26,9 +26,9 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-const char* kSyllables[] = {"ar", "re", "te", "mu", "ni", "ci", "pa", "li", "dé", "li",
-                            "bé", "ra", "tion", "con", "seil", "ser", "vi", "ce", "pu", "bli",
-                            "que", "ges", "ta", "for", "ma", "lo", "ca", "ré", "gle", "ment"};
+const char* kSyllables[] = {"ar",  "re",  "te",   "mu",  "ni",   "ci",  "pa", "li", "dé",  "li",
+                            "bé",  "ra",  "tion", "con", "seil", "ser", "vi", "ce", "pu",  "bli",
+                            "que", "ges", "ta",   "for", "ma",   "lo",  "ca", "ré", "gle", "ment"};
 
 std::vector<std::string> MakeVocabulary(std::mt19937& rng, size_t n) {
   std::vector<std::string> words;
@@ -45,7 +45,8 @@ std::vector<std::string> MakeVocabulary(std::mt19937& rng, size_t n) {
 double Percentile(std::vector<double> v, double p) {
   if (v.empty()) return 0;
   std::sort(v.begin(), v.end());
-  return v[std::min(v.size() - 1, static_cast<size_t>(p * static_cast<double>(v.size() - 1) + 0.5))];
+  return v[std::min(v.size() - 1,
+                    static_cast<size_t>(p * static_cast<double>(v.size() - 1) + 0.5))];
 }
 
 }  // namespace
@@ -71,7 +72,9 @@ int main(int argc, char** argv) {
     return s + ".";
   };
 
-  std::string dir = (std::filesystem::temp_directory_path() / absl::StrCat("greffier-ask-bench-", getpid())).string();
+  std::string dir =
+      (std::filesystem::temp_directory_path() / absl::StrCat("greffier-ask-bench-", getpid()))
+          .string();
   generate::HashingEmbedder embedder;
   auto index = service::OpenIndex(dir, embedder, false);
   if (!index.ok()) {
@@ -143,9 +146,12 @@ int main(int argc, char** argv) {
     first_ms.push_back(first);
     refused += final->refused();
   }
-  std::printf("ask_bench --passages %zu --questions %zu (extractive answerer, BM25, audit synced)\n\n",
-              passages, questions);
-  std::printf("| passages | ingest passages/s | first event p50 ms | p99 ms | final event p50 ms | p99 ms | refused |\n");
+  std::printf(
+      "ask_bench --passages %zu --questions %zu (extractive answerer, BM25, audit synced)\n\n",
+      passages, questions);
+  std::printf(
+      "| passages | ingest passages/s | first event p50 ms | p99 ms | final event p50 ms | p99 ms "
+      "| refused |\n");
   std::printf("|---:|---:|---:|---:|---:|---:|---:|\n");
   std::printf("| %zu | %.0f | %.2f | %.2f | %.2f | %.2f | %zu/%zu |\n", stored,
               static_cast<double>(stored) / ingest_s, Percentile(first_ms, 0.5),

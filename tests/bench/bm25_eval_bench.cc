@@ -109,8 +109,7 @@ bool Prepare(const greffier::index::BeirDataset& data, const Config& config,
     }
   }
   out->index_seconds =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
-          .count();
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return true;
 }
 
@@ -122,9 +121,8 @@ double Percentile(std::vector<double> v, double p) {
 }
 
 // Runs every query with qrels; prints one markdown row.
-bool Run(const greffier::index::BeirDataset& data, const Config& config,
-         FrenchAnalyzer* analyzer, const Prepared& prepared,
-         std::string_view label) {
+bool Run(const greffier::index::BeirDataset& data, const Config& config, FrenchAnalyzer* analyzer,
+         const Prepared& prepared, std::string_view label) {
   Bm25Searcher searcher(&prepared.postings, config.bm25);
   greffier::index::RetrievalEvaluator evaluator;
   std::vector<double> latencies_us;
@@ -136,48 +134,42 @@ bool Run(const greffier::index::BeirDataset& data, const Config& config,
     // Analysis is part of the query's cost.
     std::vector<std::string> terms = analyzer->AnalyzeToStrings(query.text);
     auto hits = searcher.Search(terms, 20);
-    latencies_us.push_back(std::chrono::duration<double, std::micro>(
-                               std::chrono::steady_clock::now() - start)
-                               .count());
+    latencies_us.push_back(
+        std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - start)
+            .count());
     if (!hits.ok()) {
-      std::fprintf(stderr, "query %s: %s\n", query.id.c_str(),
-                   hits.status().ToString().c_str());
+      std::fprintf(stderr, "query %s: %s\n", query.id.c_str(), hits.status().ToString().c_str());
       return false;
     }
     std::vector<std::string> ranked;
-    for (const auto& hit : *hits)
-      ranked.push_back(data.corpus[hit.passage_id].id);
+    for (const auto& hit : *hits) ranked.push_back(data.corpus[hit.passage_id].id);
     evaluator.AddQuery(rel->second, ranked);
     if (misses_left > 0) {
-      auto pos =
-          std::find(ranked.begin(), ranked.end(), rel->second.begin()->first);
+      auto pos = std::find(ranked.begin(), ranked.end(), rel->second.begin()->first);
       if (pos - ranked.begin() >= 10) {
         --misses_left;
-        std::printf("MISS rank %ld: %s\n  terms:", pos - ranked.begin(),
-                    query.text.c_str());
+        std::printf("MISS rank %ld: %s\n  terms:", pos - ranked.begin(), query.text.c_str());
         for (const auto& t : terms) std::printf(" %s", t.c_str());
         std::printf("\n  top1: %s\n", ranked.empty() ? "-" : ranked[0].c_str());
       }
     }
   }
   auto m = evaluator.Summary();
-  std::printf(
-      "| %s | %.3f | %.3f | %.3f | %.3f | %.3f | %.3f | %.0f | %.0f | %zu |\n",
-      std::string(label).c_str(), m.recall_at_1, m.recall_at_5, m.recall_at_10,
-      m.recall_at_20, m.mrr_at_10, m.ndcg_at_10, Percentile(latencies_us, 0.50),
-      Percentile(latencies_us, 0.99), m.queries);
+  std::printf("| %s | %.3f | %.3f | %.3f | %.3f | %.3f | %.3f | %.0f | %.0f | %zu |\n",
+              std::string(label).c_str(), m.recall_at_1, m.recall_at_5, m.recall_at_10,
+              m.recall_at_20, m.mrr_at_10, m.ndcg_at_10, Percentile(latencies_us, 0.50),
+              Percentile(latencies_us, 0.99), m.queries);
   return true;
 }
 
 std::string Label(const Config& c) {
   char buf[160];
-  std::snprintf(
-      buf, sizeof(buf), "%s %s%s%s k1=%.2f b=%.2f",
-      c.title ? "title+text" : "text", StemmingName(c.analyzer.stemming),
-      c.analyzer.stemming == FrenchAnalyzer::Stemming::kSnowball
-          ? (c.analyzer.fold_accents_before_stemming ? "(af)" : "(acc)")
-          : "",
-      c.analyzer.remove_stop_words ? " stop" : " nostop", c.bm25.k1, c.bm25.b);
+  std::snprintf(buf, sizeof(buf), "%s %s%s%s k1=%.2f b=%.2f", c.title ? "title+text" : "text",
+                StemmingName(c.analyzer.stemming),
+                c.analyzer.stemming == FrenchAnalyzer::Stemming::kSnowball
+                    ? (c.analyzer.fold_accents_before_stemming ? "(af)" : "(acc)")
+                    : "",
+                c.analyzer.remove_stop_words ? " stop" : " nostop", c.bm25.k1, c.bm25.b);
   return buf;
 }
 
@@ -215,9 +207,8 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "%s\n", data.status().ToString().c_str());
     return 1;
   }
-  std::printf("%s: %zu documents, %zu queries, %zu with qrels\n",
-              config.dir.c_str(), data->corpus.size(), data->queries.size(),
-              data->qrels.size());
+  std::printf("%s: %zu documents, %zu queries, %zu with qrels\n", config.dir.c_str(),
+              data->corpus.size(), data->queries.size(), data->qrels.size());
   std::printf(
       "| configuration | R@1 | R@5 | R@10 | R@20 | MRR@10 | nDCG@10 | p50 us | "
       "p99 us | queries "
@@ -235,10 +226,9 @@ int main(int argc, char** argv) {
     bool accents_first;
     bool stop;
   };
-  for (Variant v :
-       {Variant{S::kNone, true, true}, Variant{S::kLight, true, true},
-        Variant{S::kSnowball, true, true}, Variant{S::kSnowball, false, true},
-        Variant{S::kSnowball, true, false}}) {
+  for (Variant v : {Variant{S::kNone, true, true}, Variant{S::kLight, true, true},
+                    Variant{S::kSnowball, true, true}, Variant{S::kSnowball, false, true},
+                    Variant{S::kSnowball, true, false}}) {
     Config c = config;
     c.analyzer.stemming = v.stemming;
     c.analyzer.fold_accents_before_stemming = v.accents_first;

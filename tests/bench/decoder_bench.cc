@@ -48,21 +48,17 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "decoder_bench: no model given\n");
     return 2;
   }
-  std::printf(
-      "kernels: %s\n",
-      std::string(gen::SimdLevelName(gen::BestKernels().level)).c_str());
+  std::printf("kernels: %s\n", std::string(gen::SimdLevelName(gen::BestKernels().level)).c_str());
   std::printf("| %-40s | %7s | %14s | %14s |\n", "model", "threads",
               ("pp" + std::to_string(pp) + " tok/s").c_str(),
               ("tg" + std::to_string(tg) + " tok/s").c_str());
-  std::printf("|%s|%s|%s|%s|\n", std::string(42, '-').c_str(),
-              std::string(9, '-').c_str(), std::string(16, '-').c_str(),
-              std::string(16, '-').c_str());
+  std::printf("|%s|%s|%s|%s|\n", std::string(42, '-').c_str(), std::string(9, '-').c_str(),
+              std::string(16, '-').c_str(), std::string(16, '-').c_str());
   using Clock = std::chrono::steady_clock;
   for (const std::string& path : models) {
     auto model = gen::Model::Open(path);
     if (!model.ok()) {
-      std::fprintf(stderr, "%s\n",
-                   std::string(model.status().message()).c_str());
+      std::fprintf(stderr, "%s\n", std::string(model.status().message()).c_str());
       return 1;
     }
     const int vocab = (*model)->config().n_vocab;
@@ -92,13 +88,11 @@ int main(int argc, char** argv) {
       int32_t tok = 0;
       auto t1 = Clock::now();
       for (int i = 0; i < tg; ++i) {
-        tok = static_cast<int32_t>(
-            std::max_element(logits.begin(), logits.end()) - logits.begin());
+        tok = static_cast<int32_t>(std::max_element(logits.begin(), logits.end()) - logits.begin());
         if (!(*dec)->Forward({tok}, &logits).ok()) return 1;
       }
       double tg_s = std::chrono::duration<double>(Clock::now() - t1).count();
-      std::printf("| %-40s | %7d | %14.2f | %14.2f |\n", name.c_str(), nt,
-                  pp / pp_s, tg / tg_s);
+      std::printf("| %-40s | %7d | %14.2f | %14.2f |\n", name.c_str(), nt, pp / pp_s, tg / tg_s);
       std::fflush(stdout);
     }
   }

@@ -115,8 +115,7 @@ bool ParseArgs(int argc, char** argv, Config* config) {
 }
 
 double Seconds(std::chrono::steady_clock::time_point start) {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
-      .count();
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 }
 
 // Scores and rankings of one query set, passage ids = corpus positions.
@@ -130,8 +129,7 @@ struct Setup {
   size_t depth;
 };
 
-void PrintRow(const Setup& s, const std::vector<Ranking>& rankings,
-              const std::string& label) {
+void PrintRow(const Setup& s, const std::vector<Ranking>& rankings, const std::string& label) {
   greffier::index::RetrievalEvaluator evaluator;
   for (size_t q = 0; q < s.queries.size(); ++q) {
     const auto& query = s.data->queries[s.queries[q]];
@@ -142,19 +140,16 @@ void PrintRow(const Setup& s, const std::vector<Ranking>& rankings,
     evaluator.AddQuery(s.data->qrels.at(query.id), ranked);
   }
   auto m = evaluator.Summary();
-  std::printf("| %s | %.3f | %.3f | %.3f | %.3f | %.3f | %.3f |\n",
-              label.c_str(), m.recall_at_1, m.recall_at_5, m.recall_at_10,
-              m.recall_at_20, m.mrr_at_10, m.ndcg_at_10);
+  std::printf("| %s | %.3f | %.3f | %.3f | %.3f | %.3f | %.3f |\n", label.c_str(), m.recall_at_1,
+              m.recall_at_5, m.recall_at_10, m.recall_at_20, m.mrr_at_10, m.ndcg_at_10);
   std::fflush(stdout);
 }
 
-std::vector<Ranking> Fuse(const std::vector<Ranking>& lexical,
-                          const std::vector<Ranking>& dense,
+std::vector<Ranking> Fuse(const std::vector<Ranking>& lexical, const std::vector<Ranking>& dense,
                           const FusionOptions& options) {
   std::vector<Ranking> out(lexical.size());
   for (size_t q = 0; q < lexical.size(); ++q) {
-    for (const auto& h :
-         greffier::index::FuseRankings(lexical[q], dense[q], options)) {
+    for (const auto& h : greffier::index::FuseRankings(lexical[q], dense[q], options)) {
       out[q].push_back({h.passage_id, h.score});
     }
   }
@@ -166,9 +161,8 @@ std::vector<Ranking> Fuse(const std::vector<Ranking>& lexical,
 // with their exact dense scores, re-sorted: what an index that can score any
 // passage's stored vector gives fusion.
 bool DenseRankings(const Setup& s, const Config& config,
-                   const greffier::generate::Embedder& embedder,
-                   const std::vector<Ranking>& bm25, std::vector<Ranking>* out,
-                   std::vector<Ranking>* completed,
+                   const greffier::generate::Embedder& embedder, const std::vector<Ranking>& bm25,
+                   std::vector<Ranking>* out, std::vector<Ranking>* completed,
                    std::vector<Ranking>* prf = nullptr) {
   const auto& data = *s.data;
   const int dim = embedder.Dimension();
@@ -255,8 +249,7 @@ bool DenseRankings(const Setup& s, const Config& config,
   return true;
 }
 
-void PrintFusions(const Setup& s, const Config& config,
-                  const std::vector<Ranking>& bm25,
+void PrintFusions(const Setup& s, const Config& config, const std::vector<Ranking>& bm25,
                   const std::vector<Ranking>& dense, const std::string& name) {
   // Explicit methods and weights: the library defaults may change.
   FusionOptions rrf;
@@ -279,8 +272,7 @@ void PrintFusions(const Setup& s, const Config& config,
     FusionOptions o;
     o.method = FusionMethod::kReciprocalRank;
     o.dense_weight = w;
-    std::snprintf(label, sizeof(label),
-                  "hybrid RRF k=60 dense x%.1f, BM25 + %s", w, name.c_str());
+    std::snprintf(label, sizeof(label), "hybrid RRF k=60 dense x%.1f, BM25 + %s", w, name.c_str());
     PrintRow(s, Fuse(bm25, dense, o), label);
   }
   for (double k : {10.0, 30.0}) {
@@ -288,8 +280,7 @@ void PrintFusions(const Setup& s, const Config& config,
     o.method = FusionMethod::kReciprocalRank;
     o.dense_weight = 1.0;
     o.rrf_k = k;
-    std::snprintf(label, sizeof(label), "hybrid RRF k=%.0f, BM25 + %s", k,
-                  name.c_str());
+    std::snprintf(label, sizeof(label), "hybrid RRF k=%.0f, BM25 + %s", k, name.c_str());
     PrintRow(s, Fuse(bm25, dense, o), label);
   }
   for (FusionMethod m : {FusionMethod::kMinMaxScore, FusionMethod::kZScore}) {
@@ -298,8 +289,7 @@ void PrintFusions(const Setup& s, const Config& config,
       o.method = m;
       o.dense_weight = w;
       std::snprintf(label, sizeof(label), "hybrid %s dense x%.1f, BM25 + %s",
-                    m == FusionMethod::kMinMaxScore ? "min-max" : "z-score", w,
-                    name.c_str());
+                    m == FusionMethod::kMinMaxScore ? "min-max" : "z-score", w, name.c_str());
       PrintRow(s, Fuse(bm25, dense, o), label);
     }
   }
@@ -329,9 +319,8 @@ int main(int argc, char** argv) {
   for (size_t i = 0; i < data->queries.size(); ++i) {
     if (data->qrels.contains(data->queries[i].id)) s.queries.push_back(i);
   }
-  std::printf("%s: %zu documents, %zu queries with qrels, fields %s\n",
-              config.dir.c_str(), data->corpus.size(), s.queries.size(),
-              config.title ? "title+text" : "text");
+  std::printf("%s: %zu documents, %zu queries with qrels, fields %s\n", config.dir.c_str(),
+              data->corpus.size(), s.queries.size(), config.title ? "title+text" : "text");
 
   // BM25.
   auto analyzer = greffier::index::FrenchAnalyzer::Create();
@@ -353,9 +342,8 @@ int main(int argc, char** argv) {
   greffier::index::Bm25Searcher searcher(&postings);
   std::vector<Ranking> bm25(s.queries.size());
   for (size_t q = 0; q < s.queries.size(); ++q) {
-    auto hits = searcher.Search(
-        (*analyzer)->AnalyzeToStrings(data->queries[s.queries[q]].text),
-        config.depth);
+    auto hits = searcher.Search((*analyzer)->AnalyzeToStrings(data->queries[s.queries[q]].text),
+                                config.depth);
     if (!hits.ok()) {
       std::fprintf(stderr, "%s\n", hits.status().ToString().c_str());
       return 1;
@@ -388,8 +376,7 @@ int main(int argc, char** argv) {
     std::printf(
         "LSA trained on %zu passages (%zu bytes) in %.2f s: %zu "
         "features, dimension %d\n",
-        many.size(), bytes, Seconds(start), (*lsa)->NumFeatures(),
-        (*lsa)->Dimension());
+        many.size(), bytes, Seconds(start), (*lsa)->NumFeatures(), (*lsa)->Dimension());
     return 0;
   }
 
@@ -398,10 +385,8 @@ int main(int argc, char** argv) {
   if (config.use_hash) {
     greffier::generate::HashingEmbedder hashing;
     dense.emplace_back("hashing", std::vector<Ranking>());
-    completed.emplace_back("hashing, BM25 candidates scored",
-                           std::vector<Ranking>());
-    if (!DenseRankings(s, config, hashing, bm25, &dense.back().second,
-                       &completed.back().second)) {
+    completed.emplace_back("hashing, BM25 candidates scored", std::vector<Ranking>());
+    if (!DenseRankings(s, config, hashing, bm25, &dense.back().second, &completed.back().second)) {
       return 1;
     }
   }
@@ -432,8 +417,7 @@ int main(int argc, char** argv) {
     std::printf(
         "LSA trained in %.2f s: %zu features, dimension %d, model %zu "
         "bytes\n",
-        Seconds(start), (*lsa)->NumFeatures(), (*lsa)->Dimension(),
-        (*lsa)->Serialize().size());
+        Seconds(start), (*lsa)->NumFeatures(), (*lsa)->Dimension(), (*lsa)->Serialize().size());
     if (!config.save.empty()) {
       auto status = (*lsa)->Save(config.save);
       if (!status.ok()) {
@@ -442,11 +426,9 @@ int main(int argc, char** argv) {
       }
     }
     dense.emplace_back("LSA", std::vector<Ranking>());
-    completed.emplace_back("LSA, BM25 candidates scored",
-                           std::vector<Ranking>());
+    completed.emplace_back("LSA, BM25 candidates scored", std::vector<Ranking>());
     std::vector<Ranking> prf;
-    if (!DenseRankings(s, config, **lsa, bm25, &dense.back().second,
-                       &completed.back().second,
+    if (!DenseRankings(s, config, **lsa, bm25, &dense.back().second, &completed.back().second,
                        config.prf_beta > 0 ? &prf : nullptr)) {
       return 1;
     }
@@ -479,9 +461,8 @@ int main(int argc, char** argv) {
           };
           if (found(bm25[q]) || found(rankings[q])) ++hit;
         }
-        std::printf(
-            "oracle: relevant in BM25 or %s top %zu: %.3f\n", name.c_str(), cut,
-            static_cast<double>(hit) / static_cast<double>(s.queries.size()));
+        std::printf("oracle: relevant in BM25 or %s top %zu: %.3f\n", name.c_str(), cut,
+                    static_cast<double>(hit) / static_cast<double>(s.queries.size()));
       }
     }
   }

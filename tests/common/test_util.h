@@ -11,15 +11,14 @@ namespace greffier::testing {
 std::filesystem::path SharedDir();
 
 // Skips the current test with a visible message when shared/ (or `sub` inside it) is absent.
-#define GREFFIER_REQUIRE_SHARED(sub)                                              \
-  do {                                                                            \
-    auto greffier_shared_ = ::greffier::testing::SharedDir();                     \
-    if (greffier_shared_.empty() ||                                               \
-        !std::filesystem::exists(greffier_shared_ / (sub))) {                     \
-      GTEST_SKIP() << "shared data absent (" << (sub)                             \
-                   << "): set GREFFIER_SHARED_DIR or place ../shared beside the " \
-                      "project";                                                  \
-    }                                                                             \
+#define GREFFIER_REQUIRE_SHARED(sub)                                                      \
+  do {                                                                                    \
+    auto greffier_shared_ = ::greffier::testing::SharedDir();                             \
+    if (greffier_shared_.empty() || !std::filesystem::exists(greffier_shared_ / (sub))) { \
+      GTEST_SKIP() << "shared data absent (" << (sub)                                     \
+                   << "): set GREFFIER_SHARED_DIR or place ../shared beside the "         \
+                      "project";                                                          \
+    }                                                                                     \
   } while (0)
 
 // A fresh, empty directory under the test temp dir, removed when the object dies.

@@ -38,8 +38,7 @@ TEST(ChatTemplateSharedTest, Llama3TemplateIsRecognisedAndTokenizes) {
   GREFFIER_REQUIRE_SHARED("models/vocab/ggml-vocab-llama3.gguf");
   std::unique_ptr<Tokenizer> tok = Load("models/vocab/ggml-vocab-llama3.gguf");
   ASSERT_NE(tok, nullptr);
-  absl::StatusOr<ChatTemplate> t =
-      ChatTemplate::FromJinja(tok->chat_template());
+  absl::StatusOr<ChatTemplate> t = ChatTemplate::FromJinja(tok->chat_template());
   ASSERT_TRUE(t.ok()) << t.status();
   EXPECT_EQ(t->format(), ChatFormat::kLlama3);
   absl::StatusOr<std::string> prompt = t->Render(kChat, {});
@@ -66,8 +65,7 @@ TEST(ChatTemplateSharedTest, QwenTemplateIsRecognisedAndTokenizes) {
   GREFFIER_REQUIRE_SHARED("models/vocab/ggml-vocab-qwen.gguf");
   std::unique_ptr<Tokenizer> tok = Load("models/vocab/ggml-vocab-qwen.gguf");
   ASSERT_NE(tok, nullptr);
-  absl::StatusOr<ChatTemplate> t =
-      ChatTemplate::FromJinja(tok->chat_template());
+  absl::StatusOr<ChatTemplate> t = ChatTemplate::FromJinja(tok->chat_template());
   ASSERT_TRUE(t.ok()) << t.status();
   EXPECT_EQ(t->format(), ChatFormat::kChatMl);
   // Qwen3's template has no hard-coded system prompt.

@@ -123,8 +123,7 @@ TEST(ChatTemplateTest, ChatMl) {
             "<|im_start|>assistant\n");
   ChatRenderOptions o;
   o.add_generation_prompt = false;
-  EXPECT_EQ(Render(ChatFormat::kChatMl, {{"user", "x"}}, o),
-            "<|im_start|>user\nx<|im_end|>\n");
+  EXPECT_EQ(Render(ChatFormat::kChatMl, {{"user", "x"}}, o), "<|im_start|>user\nx<|im_end|>\n");
 }
 
 TEST(ChatTemplateTest, ChatMlDefaultSystemPromptFromTemplate) {
@@ -137,15 +136,14 @@ TEST(ChatTemplateTest, ChatMlDefaultSystemPromptFromTemplate) {
   absl::StatusOr<ChatTemplate> t = ChatTemplate::FromJinja(jinja);
   ASSERT_TRUE(t.ok()) << t.status();
   EXPECT_EQ(t->default_system(), "You are Qwen, a helpful assistant.");
-  absl::StatusOr<std::string> s = t->Render(
-      std::vector<ChatMessage>{{"user", "Salut"}}, ChatRenderOptions{});
+  absl::StatusOr<std::string> s =
+      t->Render(std::vector<ChatMessage>{{"user", "Salut"}}, ChatRenderOptions{});
   ASSERT_TRUE(s.ok());
   EXPECT_EQ(*s,
             "<|im_start|>system\nYou are Qwen, a helpful assistant.<|im_end|>\n"
             "<|im_start|>user\nSalut<|im_end|>\n<|im_start|>assistant\n");
   // An explicit system message wins.
-  s = t->Render(std::vector<ChatMessage>{{"system", "S"}, {"user", "U"}},
-                ChatRenderOptions{});
+  s = t->Render(std::vector<ChatMessage>{{"system", "S"}, {"user", "U"}}, ChatRenderOptions{});
   ASSERT_TRUE(s.ok());
   EXPECT_THAT(*s, ::testing::StartsWith("<|im_start|>system\nS<|im_end|>"));
 }
@@ -157,8 +155,7 @@ TEST(ChatTemplateTest, Llama2) {
             "<s>[INST] Résume l'arrêté. [/INST]");
   ChatRenderOptions o;
   o.include_leading_bos = true;
-  EXPECT_EQ(Render(ChatFormat::kLlama2, {{"user", "Hi"}}, o),
-            "<s>[INST] Hi [/INST]");
+  EXPECT_EQ(Render(ChatFormat::kLlama2, {{"user", "Hi"}}, o), "<s>[INST] Hi [/INST]");
 }
 
 TEST(ChatTemplateTest, Mistral) {
@@ -174,20 +171,17 @@ TEST(ChatTemplateTest, Mistral) {
 TEST(ChatTemplateTest, ZephyrAndGemma) {
   EXPECT_EQ(Render(ChatFormat::kZephyr, {{"system", "S"}, {"user", "U"}}),
             "<|system|>\nS</s>\n<|user|>\nU</s>\n<|assistant|>\n");
-  EXPECT_EQ(
-      Render(
-          ChatFormat::kGemma,
-          {{"system", "S"}, {"user", "U"}, {"assistant", "A"}, {"user", "V"}}),
-      "<start_of_turn>user\nS\n\nU<end_of_turn>\n<start_of_turn>model\nA"
-      "<end_of_turn>\n<start_of_turn>user\nV<end_of_turn>\n"
-      "<start_of_turn>model\n");
+  EXPECT_EQ(Render(ChatFormat::kGemma,
+                   {{"system", "S"}, {"user", "U"}, {"assistant", "A"}, {"user", "V"}}),
+            "<start_of_turn>user\nS\n\nU<end_of_turn>\n<start_of_turn>model\nA"
+            "<end_of_turn>\n<start_of_turn>user\nV<end_of_turn>\n"
+            "<start_of_turn>model\n");
 }
 
 TEST(ChatTemplateTest, CustomBosEosTexts) {
   ChatRenderOptions o;
   o.eos_token = "<|end|>";
-  EXPECT_EQ(Render(ChatFormat::kZephyr, {{"user", "U"}}, o),
-            "<|user|>\nU<|end|>\n<|assistant|>\n");
+  EXPECT_EQ(Render(ChatFormat::kZephyr, {{"user", "U"}}, o), "<|user|>\nU<|end|>\n<|assistant|>\n");
 }
 
 TEST(ChatTemplateTest, RejectsBadConversations) {
@@ -195,21 +189,19 @@ TEST(ChatTemplateTest, RejectsBadConversations) {
   ASSERT_TRUE(t.ok());
   // Two user turns in a row.
   absl::StatusOr<std::string> s =
-      t->Render(std::vector<ChatMessage>{{"user", "a"}, {"user", "b"}},
-                ChatRenderOptions{});
+      t->Render(std::vector<ChatMessage>{{"user", "a"}, {"user", "b"}}, ChatRenderOptions{});
   ASSERT_FALSE(s.ok());
   EXPECT_THAT(s.status().message(), HasSubstr("alternate"));
   // Unknown role, for every format.
-  for (std::string_view name : {"llama2", "mistral", "llama3", "chatml",
-                                "zephyr", "gemma", "mistral-v3"}) {
+  for (std::string_view name :
+       {"llama2", "mistral", "llama3", "chatml", "zephyr", "gemma", "mistral-v3"}) {
     absl::StatusOr<ChatTemplate> f = ChatTemplate::FromName(name);
     ASSERT_TRUE(f.ok());
     s = f->Render(std::vector<ChatMessage>{{"tool", "x"}}, ChatRenderOptions{});
     ASSERT_FALSE(s.ok()) << name;
     EXPECT_THAT(s.status().message(), HasSubstr("tool"));
     // System message in the middle.
-    s = f->Render(std::vector<ChatMessage>{{"user", "a"}, {"system", "b"}},
-                  ChatRenderOptions{});
+    s = f->Render(std::vector<ChatMessage>{{"user", "a"}, {"system", "b"}}, ChatRenderOptions{});
     EXPECT_FALSE(s.ok()) << name;
   }
 }

@@ -57,16 +57,14 @@ class Reference {
     Mat m = Load(name);
     return m[0];
   }
-  static std::vector<double> MatVec(const Mat& w,
-                                    const std::vector<double>& x) {
+  static std::vector<double> MatVec(const Mat& w, const std::vector<double>& x) {
     std::vector<double> y(w.size(), 0.0);
     for (size_t r = 0; r < w.size(); ++r) {
       for (size_t c = 0; c < x.size(); ++c) y[r] += w[r][c] * x[c];
     }
     return y;
   }
-  std::vector<double> Norm(const std::vector<double>& x,
-                           const std::vector<double>& w) const {
+  std::vector<double> Norm(const std::vector<double>& x, const std::vector<double>& w) const {
     double ss = 0;
     for (double v : x) ss += v * v;
     double s = 1.0 / std::sqrt(ss / x.size() + eps_);
@@ -182,8 +180,7 @@ std::string CaseName(const ::testing::TestParamInfo<Case>& info) {
 }
 
 // Builds the model in memory; `extra` may add metadata/tensors.
-std::unique_ptr<Model> MakeModel(const Case& c,
-                                 void (*extra)(GgufWriter*) = nullptr) {
+std::unique_ptr<Model> MakeModel(const Case& c, void (*extra)(GgufWriter*) = nullptr) {
   MakeModelOptions o;
   o.shape = TinyShape(c.arch);
   o.shape.n_layer = 2;
@@ -212,8 +209,8 @@ double Tolerance(const std::string& type) {
   return 0.05;
 }
 
-void ExpectClose(const std::vector<float>& got, const std::vector<double>& want,
-                 double tol, const std::string& what) {
+void ExpectClose(const std::vector<float>& got, const std::vector<double>& want, double tol,
+                 const std::string& what) {
   ASSERT_EQ(got.size(), want.size());
   double ss = 0, max_err = 0;
   for (double v : want) ss += v * v;
@@ -221,8 +218,7 @@ void ExpectClose(const std::vector<float>& got, const std::vector<double>& want,
   for (size_t i = 0; i < got.size(); ++i) {
     max_err = std::max(max_err, std::fabs(got[i] - want[i]));
   }
-  EXPECT_LE(max_err, tol * rms)
-      << what << ": max error " << max_err << ", logit rms " << rms;
+  EXPECT_LE(max_err, tol * rms) << what << ": max error " << max_err << ", logit rms " << rms;
 }
 
 class DecoderVsReference : public ::testing::TestWithParam<Case> {};
@@ -235,8 +231,7 @@ TEST_P(DecoderVsReference, LogitsMatchForPrefillAndDecode) {
   Reference ref(model->gguf());
   Mat want = ref.Forward(tokens);
   const int V = model->config().n_vocab;
-  for (SimdLevel level :
-       {SimdLevel::kScalar, SimdLevel::kAvx2, SimdLevel::kAvx512}) {
+  for (SimdLevel level : {SimdLevel::kScalar, SimdLevel::kAvx2, SimdLevel::kAvx512}) {
     const KernelSet* ks = KernelsFor(level);
     if (ks == nullptr) continue;
     for (int threads : {1, 3}) {
@@ -251,18 +246,14 @@ TEST_P(DecoderVsReference, LogitsMatchForPrefillAndDecode) {
       // Prefill 7 tokens with all logits, then decode the rest one by one.
       std::vector<int32_t> prompt(tokens.begin(), tokens.begin() + 7);
       ASSERT_TRUE((*dec)->Forward(prompt, &logits, true).ok());
-      std::string tag = std::string(SimdLevelName(level)) + " threads " +
-                        std::to_string(threads);
+      std::string tag = std::string(SimdLevelName(level)) + " threads " + std::to_string(threads);
       for (int t = 0; t < 7; ++t) {
-        ExpectClose(std::vector<float>(logits.begin() + t * V,
-                                       logits.begin() + (t + 1) * V),
-                    want[t], Tolerance(c.type),
-                    tag + " prefill pos " + std::to_string(t));
+        ExpectClose(std::vector<float>(logits.begin() + t * V, logits.begin() + (t + 1) * V),
+                    want[t], Tolerance(c.type), tag + " prefill pos " + std::to_string(t));
       }
       for (size_t t = 7; t < tokens.size(); ++t) {
         ASSERT_TRUE((*dec)->Forward({tokens[t]}, &logits).ok());
-        ExpectClose(logits, want[t], Tolerance(c.type),
-                    tag + " decode pos " + std::to_string(t));
+        ExpectClose(logits, want[t], Tolerance(c.type), tag + " decode pos " + std::to_string(t));
       }
     }
   }
@@ -271,25 +262,23 @@ TEST_P(DecoderVsReference, LogitsMatchForPrefillAndDecode) {
 std::vector<Case> AllCases() {
   std::vector<Case> out;
   for (std::string arch : {"llama", "qwen2"}) {
-    for (std::string type :
-         {"f32", "f16", "bf16", "q8_0", "q4_0", "q4_1", "q5_0", "q5_1", "q4_k",
-          "q5_k", "q6_k", "q4_k_m"}) {
+    for (std::string type : {"f32", "f16", "bf16", "q8_0", "q4_0", "q4_1", "q5_0", "q5_1", "q4_k",
+                             "q5_k", "q6_k", "q4_k_m"}) {
       out.push_back({arch, type});
     }
   }
   return out;
 }
 
-INSTANTIATE_TEST_SUITE_P(AllArchsAndTypes, DecoderVsReference,
-                         ::testing::ValuesIn(AllCases()), CaseName);
+INSTANTIATE_TEST_SUITE_P(AllArchsAndTypes, DecoderVsReference, ::testing::ValuesIn(AllCases()),
+                         CaseName);
 
 TEST(DecoderTest, Llama3RopeFreqFactorsAndLinearScaling) {
   std::unique_ptr<Model> model = MakeModel({"llama", "f32"}, [](GgufWriter* w) {
     std::vector<float> f(32);
     for (int i = 0; i < 32; ++i) f[i] = 1.f + 0.25f * i;
     ASSERT_TRUE(w->AddTensor("rope_freqs.weight", GgmlType::kF32, {32},
-                             std::string(reinterpret_cast<char*>(f.data()),
-                                         f.size() * 4))
+                             std::string(reinterpret_cast<char*>(f.data()), f.size() * 4))
                     .ok());
     w->SetString("llama.rope.scaling.type", "linear");
     w->SetFloat32("llama.rope.scaling.factor", 4.f);
@@ -303,8 +292,8 @@ TEST(DecoderTest, Llama3RopeFreqFactorsAndLinearScaling) {
   std::vector<float> logits;
   ASSERT_TRUE((*dec)->Forward(tokens, &logits, true).ok());
   const int V = model->config().n_vocab;
-  ExpectClose(std::vector<float>(logits.end() - V, logits.end()), want.back(),
-              2e-5, "last position");
+  ExpectClose(std::vector<float>(logits.end() - V, logits.end()), want.back(), 2e-5,
+              "last position");
 }
 
 TEST(DecoderTest, RejectsBadTokensAndFullContext) {
@@ -345,8 +334,7 @@ TEST(DecoderTest, UnsupportedTensorTypeNamesTensorAndType) {
   ASSERT_TRUE(f.ok()) << f.status();
   auto m = Model::FromGguf(std::move(*f));
   ASSERT_FALSE(m.ok());
-  EXPECT_THAT(m.status().message(),
-              ::testing::HasSubstr("blk.0.attn_q.weight"));
+  EXPECT_THAT(m.status().message(), ::testing::HasSubstr("blk.0.attn_q.weight"));
   EXPECT_THAT(m.status().message(), ::testing::HasSubstr("q2_K"));
 }
 

@@ -141,8 +141,8 @@ TEST(GenerateTest, MaxTokensStreamingAndDeterminism) {
   (*dec)->Truncate(0);
   std::vector<float> logits;
   ASSERT_TRUE((*dec)->Forward({1, 5, 9}, &logits).ok());
-  int32_t first = static_cast<int32_t>(
-      std::max_element(logits.begin(), logits.end()) - logits.begin());
+  int32_t first =
+      static_cast<int32_t>(std::max_element(logits.begin(), logits.end()) - logits.begin());
   EXPECT_EQ(rg->tokens[0], first);
 }
 
@@ -162,8 +162,7 @@ TEST(GenerateTest, StopTokenAndStopString) {
   // Stop token: the 4th generated token ends generation and is not output
   // (unless it occurred earlier).
   int at = 3;
-  while (at > 0 && std::find(toks.begin(), toks.begin() + at, toks[at]) !=
-                       toks.begin() + at) {
+  while (at > 0 && std::find(toks.begin(), toks.begin() + at, toks[at]) != toks.begin() + at) {
     --at;
   }
   GenerateOptions st = g;

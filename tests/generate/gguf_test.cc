@@ -29,11 +29,8 @@ std::string SmallFile(uint32_t version = 3) {
   w.SetStringArray("tokenizer.ggml.tokens", {"<unk>", "a", "été"});
   w.SetFloatArray("tokenizer.ggml.scores", {0.f, -1.5f, 2.f});
   w.SetInt32Array("tokenizer.ggml.token_type", {2, 1, 1});
-  EXPECT_TRUE(w.AddTensor("t0", GgmlType::kF32, {4, 2},
-                          F32Bytes({1, 2, 3, 4, 5, 6, 7, 8}))
-                  .ok());
-  EXPECT_TRUE(
-      w.AddTensor("t1", GgmlType::kF32, {3}, F32Bytes({9, 10, 11})).ok());
+  EXPECT_TRUE(w.AddTensor("t0", GgmlType::kF32, {4, 2}, F32Bytes({1, 2, 3, 4, 5, 6, 7, 8})).ok());
+  EXPECT_TRUE(w.AddTensor("t1", GgmlType::kF32, {3}, F32Bytes({9, 10, 11})).ok());
   auto bytes = w.Serialize();
   EXPECT_TRUE(bytes.ok());
   return *bytes;
@@ -46,8 +43,7 @@ TEST(GgufTest, RoundTripMetadataAndTensors) {
     EXPECT_EQ((*f)->version(), version);
     EXPECT_EQ(*(*f)->GetString("general.architecture"), "llama");
     EXPECT_EQ(*(*f)->GetUint("llama.block_count"), 3u);
-    EXPECT_FLOAT_EQ(*(*f)->GetFloat("llama.attention.layer_norm_rms_epsilon"),
-                    1e-5f);
+    EXPECT_FLOAT_EQ(*(*f)->GetFloat("llama.attention.layer_norm_rms_epsilon"), 1e-5f);
     EXPECT_TRUE(*(*f)->GetBool("flag"));
     EXPECT_EQ(*(*f)->GetInt("neg"), -4);
     EXPECT_FALSE((*f)->GetUint("neg").ok());
@@ -55,8 +51,7 @@ TEST(GgufTest, RoundTripMetadataAndTensors) {
                 ::testing::ElementsAre("<unk>", "a", "été"));
     EXPECT_THAT(*(*f)->GetFloatArray("tokenizer.ggml.scores"),
                 ::testing::ElementsAre(0.f, -1.5f, 2.f));
-    EXPECT_THAT(*(*f)->GetIntArray("tokenizer.ggml.token_type"),
-                ::testing::ElementsAre(2, 1, 1));
+    EXPECT_THAT(*(*f)->GetIntArray("tokenizer.ggml.token_type"), ::testing::ElementsAre(2, 1, 1));
     EXPECT_EQ(*(*f)->GetUintOr("absent", 7), 7u);
     auto missing = (*f)->GetString("absent");
     EXPECT_EQ(missing.status().code(), absl::StatusCode::kNotFound);
@@ -90,9 +85,7 @@ TEST(GgufTest, OpenFromDiskMapsFile) {
   auto f = GgufFile::Open(path);
   ASSERT_TRUE(f.ok()) << f.status();
   EXPECT_EQ(*(*f)->GetString("k"), "v");
-  EXPECT_EQ(reinterpret_cast<const float*>(
-                (*f)->TensorData(*(*f)->FindTensor("x")))[1],
-            2.f);
+  EXPECT_EQ(reinterpret_cast<const float*>((*f)->TensorData(*(*f)->FindTensor("x")))[1], 2.f);
   auto absent = GgufFile::Open((dir.path() / "absent.gguf").string());
   EXPECT_FALSE(absent.ok());
   EXPECT_THAT(absent.status().message(), HasSubstr("absent.gguf"));
@@ -106,8 +99,7 @@ TEST(GgufTest, EveryTruncationIsAnErrorNotACrash) {
     // once a tensor's bytes are missing.
     if (f.ok()) {
       for (const auto& t : (*f)->tensors()) {
-        EXPECT_LE(t.offset + t.size_bytes + (full.size() - (*f)->file_size()),
-                  full.size());
+        EXPECT_LE(t.offset + t.size_bytes + (full.size() - (*f)->file_size()), full.size());
       }
     } else {
       EXPECT_THAT(f.status().message(), HasSubstr("cut.gguf"));
@@ -134,8 +126,7 @@ TEST(GgufTest, WrongMagicAndVersion) {
 // dimension that follows its n_dims field.
 size_t FindName(const std::string& bytes, const std::string& name) {
   size_t p = bytes.find(name + std::string("\x01\x00\x00\x00", 4));
-  if (p == std::string::npos)
-    p = bytes.find(name + std::string("\x02\x00\x00\x00", 4));
+  if (p == std::string::npos) p = bytes.find(name + std::string("\x02\x00\x00\x00", 4));
   return p;
 }
 

@@ -64,8 +64,7 @@ double Dot(const std::vector<float>& a, const std::vector<float>& b) {
   return s;
 }
 
-std::vector<float> MustEmbed(const Embedder& e, const std::string& text,
-                             bool is_query = false) {
+std::vector<float> MustEmbed(const Embedder& e, const std::string& text, bool is_query = false) {
   auto v = e.Embed(text, is_query);
   EXPECT_TRUE(v.ok()) << v.status();
   return v.ok() ? *v : std::vector<float>();
@@ -73,8 +72,7 @@ std::vector<float> MustEmbed(const Embedder& e, const std::string& text,
 
 std::string ReadAll(const std::filesystem::path& path) {
   std::ifstream in(path, std::ios::binary);
-  return std::string((std::istreambuf_iterator<char>(in)),
-                     std::istreambuf_iterator<char>());
+  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
 }
 
 void WriteAll(const std::filesystem::path& path, const std::string& bytes) {
@@ -101,8 +99,7 @@ TEST(LsaEmbedderTest, DimensionIsCappedByTheCorpus) {
   auto model = LsaEmbedder::Train(Corpus(), options);
   ASSERT_TRUE(model.ok()) << model.status();
   EXPECT_LE((*model)->Dimension(), 12);
-  EXPECT_EQ(MustEmbed(**model, "impôt").size(),
-            static_cast<size_t>((*model)->Dimension()));
+  EXPECT_EQ(MustEmbed(**model, "impôt").size(), static_cast<size_t>((*model)->Dimension()));
 }
 
 TEST(LsaEmbedderTest, RelatedTextsAreCloserThanUnrelatedOnes) {
@@ -173,8 +170,7 @@ TEST(LsaEmbedderTest, DeterministicTraining) {
   ASSERT_TRUE(a.ok() && b.ok());
   EXPECT_EQ((*a)->Identity(), (*b)->Identity());
   EXPECT_EQ((*a)->Serialize(), (*b)->Serialize());
-  EXPECT_EQ(MustEmbed(**a, "impôt sur le revenu"),
-            MustEmbed(**b, "impôt sur le revenu"));
+  EXPECT_EQ(MustEmbed(**a, "impôt sur le revenu"), MustEmbed(**b, "impôt sur le revenu"));
 }
 
 TEST(LsaEmbedderTest, IdentityChangesWithTrainingDataAndOptions) {
@@ -267,16 +263,13 @@ TEST(LsaEmbedderTest, TooLittleTextIsAnError) {
   EXPECT_EQ(one.status().code(), absl::StatusCode::kInvalidArgument);
   LsaEmbedderOptions bad = SmallOptions();
   bad.dimension = 0;
-  EXPECT_EQ(LsaEmbedder::Train(Corpus(), bad).status().code(),
-            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(LsaEmbedder::Train(Corpus(), bad).status().code(), absl::StatusCode::kInvalidArgument);
   bad = SmallOptions();
   bad.stem_length = -1;
-  EXPECT_EQ(LsaEmbedder::Train(Corpus(), bad).status().code(),
-            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(LsaEmbedder::Train(Corpus(), bad).status().code(), absl::StatusCode::kInvalidArgument);
   bad = SmallOptions();
   bad.max_document_fraction = 0;
-  EXPECT_EQ(LsaEmbedder::Train(Corpus(), bad).status().code(),
-            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(LsaEmbedder::Train(Corpus(), bad).status().code(), absl::StatusCode::kInvalidArgument);
 }
 
 TEST(LsaEmbedderTest, ConcurrentEmbedMatchesSerial) {

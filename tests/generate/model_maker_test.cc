@@ -48,8 +48,7 @@ TEST(ModelMakerTest, WritesLoadableModelsWithTokenizerMetadata) {
     ASSERT_TRUE(tokens.ok());
     EXPECT_EQ(static_cast<int>(tokens->size()), o.shape.n_vocab);
     EXPECT_TRUE(f.GetString("tokenizer.chat_template").ok());
-    EXPECT_EQ(*f.GetString("tokenizer.ggml.model"),
-              arch == "llama" ? "llama" : "gpt2");
+    EXPECT_EQ(*f.GetString("tokenizer.ggml.model"), arch == "llama" ? "llama" : "gpt2");
     EXPECT_EQ(f.FindTensor("blk.0.attn_q.bias") != nullptr, arch == "qwen2");
     EXPECT_GE((*m)->eos_token(), 0);
   }
@@ -65,9 +64,7 @@ TEST(ModelMakerTest, Q4KMUsesTheQuantizerMixAndFallbacks) {
   auto bytes = w.Serialize();
   auto f = GgufFile::OpenFromMemory(*bytes);
   ASSERT_TRUE(f.ok());
-  auto type_of = [&](const std::string& n) {
-    return (*f)->FindTensor(n)->type;
-  };
+  auto type_of = [&](const std::string& n) { return (*f)->FindTensor(n)->type; };
   EXPECT_EQ(type_of("output.weight"), GgmlType::kQ6_K);
   EXPECT_EQ(type_of("blk.0.attn_q.weight"), GgmlType::kQ4_K);
   EXPECT_EQ(type_of("blk.0.attn_v.weight"), GgmlType::kQ6_K);  // first 1/8

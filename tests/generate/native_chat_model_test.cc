@@ -15,12 +15,10 @@ namespace {
 
 TEST(Sha256Test, KnownDigests) {
   Sha256 empty;
-  EXPECT_EQ(empty.HexDigest(),
-            "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+  EXPECT_EQ(empty.HexDigest(), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
   Sha256 abc;
   abc.Update("abc", 3);
-  EXPECT_EQ(abc.HexDigest(),
-            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+  EXPECT_EQ(abc.HexDigest(), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
   // Split updates across block boundaries give the same digest.
   std::string text(1000, 'x');
   Sha256 whole, parts;
@@ -75,10 +73,8 @@ TEST_F(NativeChatModelTest, RendersChatMlAndGeneratesDeterministically) {
   EXPECT_EQ(streamed, *a);
   // Concurrent calls with the same seed give the same text.
   std::string b, c;
-  std::thread t1(
-      [&] { b = *(*m)->Chat("Tu es utile.", "Bonjour", p, nullptr, nullptr); });
-  std::thread t2(
-      [&] { c = *(*m)->Chat("Tu es utile.", "Bonjour", p, nullptr, nullptr); });
+  std::thread t1([&] { b = *(*m)->Chat("Tu es utile.", "Bonjour", p, nullptr, nullptr); });
+  std::thread t2([&] { c = *(*m)->Chat("Tu es utile.", "Bonjour", p, nullptr, nullptr); });
   t1.join();
   t2.join();
   EXPECT_EQ(b, *a);

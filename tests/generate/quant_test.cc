@@ -15,10 +15,9 @@
 namespace greffier::generate {
 namespace {
 
-const GgmlType kTypes[] = {GgmlType::kF32,  GgmlType::kF16,  GgmlType::kBF16,
-                           GgmlType::kQ8_0, GgmlType::kQ4_0, GgmlType::kQ4_1,
-                           GgmlType::kQ5_0, GgmlType::kQ5_1, GgmlType::kQ4_K,
-                           GgmlType::kQ5_K, GgmlType::kQ6_K};
+const GgmlType kTypes[] = {GgmlType::kF32,  GgmlType::kF16,  GgmlType::kBF16, GgmlType::kQ8_0,
+                           GgmlType::kQ4_0, GgmlType::kQ4_1, GgmlType::kQ5_0, GgmlType::kQ5_1,
+                           GgmlType::kQ4_K, GgmlType::kQ5_K, GgmlType::kQ6_K};
 
 std::vector<float> Random(int64_t n, uint32_t seed, float scale = 1.f) {
   std::mt19937 rng(seed);
@@ -73,8 +72,7 @@ TEST_P(QuantTest, RoundTripErrorIsBounded) {
   ASSERT_EQ(q->size(), RowBytes(t, cols) * rows);
   std::vector<float> y(rows * cols);
   for (int64_t r = 0; r < rows; ++r) {
-    DequantizeRow(t, q->data() + r * RowBytes(t, cols), y.data() + r * cols,
-                  cols);
+    DequantizeRow(t, q->data() + r * RowBytes(t, cols), y.data() + r * cols, cols);
   }
   double err = 0, ref = 0;
   for (size_t i = 0; i < x.size(); ++i) {
@@ -89,8 +87,7 @@ TEST_P(QuantTest, RoundTripErrorIsBounded) {
   ASSERT_TRUE(q2.ok());
   std::vector<float> z(rows * cols);
   for (int64_t r = 0; r < rows; ++r) {
-    DequantizeRow(t, q2->data() + r * RowBytes(t, cols), z.data() + r * cols,
-                  cols);
+    DequantizeRow(t, q2->data() + r * RowBytes(t, cols), z.data() + r * cols, cols);
   }
   double err2 = 0;
   for (size_t i = 0; i < y.size(); ++i) err2 += (y[i] - z[i]) * (y[i] - z[i]);
@@ -120,8 +117,7 @@ TEST_P(QuantTest, DotKernelsMatchDequantizedDotAndEachOther) {
     }
     float results[3];
     int n_results = 0;
-    for (SimdLevel level :
-         {SimdLevel::kScalar, SimdLevel::kAvx2, SimdLevel::kAvx512}) {
+    for (SimdLevel level : {SimdLevel::kScalar, SimdLevel::kAvx2, SimdLevel::kAvx512}) {
       const KernelSet* ks = KernelsFor(level);
       if (ks == nullptr) continue;
       const int code = static_cast<int>(t);
@@ -156,9 +152,7 @@ TEST_P(QuantTest, DotKernelsMatchDequantizedDotAndEachOther) {
 }
 
 INSTANTIATE_TEST_SUITE_P(AllTypes, QuantTest, ::testing::ValuesIn(kTypes),
-                         [](const auto& info) {
-                           return GgmlTypeName(info.param);
-                         });
+                         [](const auto& info) { return GgmlTypeName(info.param); });
 
 TEST(QuantTest, MultiTokenKernelsMatchSingleTokenKernels) {
   for (GgmlType t : kTypes) {
@@ -168,8 +162,7 @@ TEST(QuantTest, MultiTokenKernelsMatchSingleTokenKernels) {
     std::vector<float> w = Random(n, 9);
     auto q = QuantizeRows(t, w.data(), 1, n);
     ASSERT_TRUE(q.ok());
-    for (SimdLevel level :
-         {SimdLevel::kScalar, SimdLevel::kAvx2, SimdLevel::kAvx512}) {
+    for (SimdLevel level : {SimdLevel::kScalar, SimdLevel::kAvx2, SimdLevel::kAvx512}) {
       const KernelSet* ks = KernelsFor(level);
       if (ks == nullptr) continue;
       const int code = static_cast<int>(t);
@@ -183,13 +176,12 @@ TEST(QuantTest, MultiTokenKernelsMatchSingleTokenKernels) {
         aq[c].resize(n);
         ad[c].resize(n / 32);
         as[c].resize(n / 32);
-        ks->quantize_acts(n, x.data(), aq[c].data(), ad[c].data(),
-                          as[c].data());
+        ks->quantize_acts(n, x.data(), aq[c].data(), ad[c].data(), as[c].data());
         // Half the columns carry the expanded scales, half do not.
         for (float d : ad[c]) ad8[c].insert(ad8[c].end(), 8, d);
         for (int8_t v : aq[c]) aqu[c].push_back(static_cast<uint8_t>(v ^ 0x80));
-        rows[c] = {aq[c].data(), ad[c].data(), as[c].data(),
-                   c % 2 ? ad8[c].data() : nullptr, nullptr};
+        rows[c] = {aq[c].data(), ad[c].data(), as[c].data(), c % 2 ? ad8[c].data() : nullptr,
+                   nullptr};
       }
       // Once without the unsigned copies, once with them.
       for (int with_qu = 0; with_qu < 2; ++with_qu) {
@@ -200,11 +192,10 @@ TEST(QuantTest, MultiTokenKernelsMatchSingleTokenKernels) {
           float out[kMaxCols];
           ks->dot_q_multi[code](n, q->data(), rows, nc, out);
           for (int c = 0; c < nc; ++c) {
-            float single = KernelsFor(SimdLevel::kScalar)
-                               ->dot_q[code](n, q->data(), rows[c]);
+            float single = KernelsFor(SimdLevel::kScalar)->dot_q[code](n, q->data(), rows[c]);
             EXPECT_NEAR(out[c], single, 1e-4 * (1 + std::fabs(single)))
-                << GgmlTypeName(t) << " " << SimdLevelName(level) << " cols "
-                << nc << " qu " << with_qu;
+                << GgmlTypeName(t) << " " << SimdLevelName(level) << " cols " << nc << " qu "
+                << with_qu;
           }
         }
       }
@@ -224,8 +215,7 @@ TEST(QuantTest, FloatMultiTokenKernelsMatchSingleTokenKernels) {
         xs[c] = Random(n, 20 + c);
         xp[c] = xs[c].data();
       }
-      for (SimdLevel level :
-           {SimdLevel::kScalar, SimdLevel::kAvx2, SimdLevel::kAvx512}) {
+      for (SimdLevel level : {SimdLevel::kScalar, SimdLevel::kAvx2, SimdLevel::kAvx512}) {
         const KernelSet* ks = KernelsFor(level);
         if (ks == nullptr) continue;
         const int code = static_cast<int>(t);
@@ -234,8 +224,7 @@ TEST(QuantTest, FloatMultiTokenKernelsMatchSingleTokenKernels) {
           float out[kMaxCols];
           ks->dot_f_multi[code](n, w->data(), xp, nc, out);
           for (int c = 0; c < nc; ++c) {
-            float single = KernelsFor(SimdLevel::kScalar)
-                               ->dot_f[code](n, w->data(), xp[c]);
+            float single = KernelsFor(SimdLevel::kScalar)->dot_f[code](n, w->data(), xp[c]);
             EXPECT_NEAR(out[c], single, 1e-4 * (1 + std::fabs(single)))
                 << GgmlTypeName(t) << " n " << n << " cols " << nc;
           }
@@ -251,8 +240,7 @@ TEST(QuantTest, FloatDotsHandleOddLengths) {
     std::vector<float> w = Random(n, 5), x = Random(n, 6);
     double exact = 0;
     for (int64_t i = 0; i < n; ++i) exact += static_cast<double>(w[i]) * x[i];
-    for (SimdLevel level :
-         {SimdLevel::kScalar, SimdLevel::kAvx2, SimdLevel::kAvx512}) {
+    for (SimdLevel level : {SimdLevel::kScalar, SimdLevel::kAvx2, SimdLevel::kAvx512}) {
       const KernelSet* ks = KernelsFor(level);
       if (ks == nullptr) continue;
       EXPECT_NEAR(ks->dot_f[0](n, w.data(), x.data()), exact, 1e-4);
@@ -265,8 +253,7 @@ TEST(QuantTest, FloatDotsHandleOddLengths) {
 }
 
 TEST(QuantTest, UnsupportedTypesGiveClearErrors) {
-  absl::Status s =
-      CheckSupportedType(GgmlType::kIQ2_XXS, "blk.3.ffn_up.weight");
+  absl::Status s = CheckSupportedType(GgmlType::kIQ2_XXS, "blk.3.ffn_up.weight");
   EXPECT_FALSE(s.ok());
   EXPECT_THAT(s.message(), ::testing::HasSubstr("iq2_xxs"));
   EXPECT_THAT(s.message(), ::testing::HasSubstr("blk.3.ffn_up.weight"));

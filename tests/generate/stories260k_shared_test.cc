@@ -17,8 +17,7 @@ namespace {
 
 std::vector<float> ReadF32(const std::filesystem::path& p) {
   std::ifstream in(p, std::ios::binary);
-  std::string bytes((std::istreambuf_iterator<char>(in)),
-                    std::istreambuf_iterator<char>());
+  std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   std::vector<float> out(bytes.size() / 4);
   std::memcpy(out.data(), bytes.data(), out.size() * 4);
   return out;
@@ -49,12 +48,9 @@ TEST_P(Stories260kTest, GreedyContinuationAndLogitsMatchReference) {
   auto model = Model::Open((dir / "stories260K.gguf").string());
   ASSERT_TRUE(model.ok()) << model.status();
   EXPECT_EQ((*model)->config().n_vocab, 512);
-  const std::vector<int32_t> expected_ids =
-      ReadGreedyIds(dir / "stories260K.greedy.tsv");
-  const std::vector<float> prompt_logits =
-      ReadF32(dir / "stories260K.prompt_logits.f32");
-  const std::vector<float> greedy_logits =
-      ReadF32(dir / "stories260K.greedy_logits.f32");
+  const std::vector<int32_t> expected_ids = ReadGreedyIds(dir / "stories260K.greedy.tsv");
+  const std::vector<float> prompt_logits = ReadF32(dir / "stories260K.prompt_logits.f32");
+  const std::vector<float> greedy_logits = ReadF32(dir / "stories260K.greedy_logits.f32");
   ASSERT_EQ(expected_ids.size(), 64u);
   ASSERT_EQ(prompt_logits.size(), 5u * 512);
   ASSERT_EQ(greedy_logits.size(), 64u * 512);
@@ -81,11 +77,9 @@ TEST_P(Stories260kTest, GreedyContinuationAndLogitsMatchReference) {
   max_err = 0;
   for (int step = 0; step < 64; ++step) {
     for (int i = 0; i < 512; ++i) {
-      max_err =
-          std::max(max_err, std::fabs(last[i] - greedy_logits[step * 512 + i]));
+      max_err = std::max(max_err, std::fabs(last[i] - greedy_logits[step * 512 + i]));
     }
-    int32_t tok = static_cast<int32_t>(
-        std::max_element(last.begin(), last.end()) - last.begin());
+    int32_t tok = static_cast<int32_t>(std::max_element(last.begin(), last.end()) - last.begin());
     got.push_back(tok);
     ASSERT_TRUE((*dec)->Forward({tok}, &last).ok());
   }
@@ -102,11 +96,9 @@ TEST_P(Stories260kTest, GreedyContinuationAndLogitsMatchReference) {
 
 TEST(Stories260kFileTest, Sha256MatchesReadme) {
   GREFFIER_REQUIRE_SHARED("models/stories260K.gguf");
-  auto h = Sha256File(
-      (greffier::testing::SharedDir() / "models/stories260K.gguf").string());
+  auto h = Sha256File((greffier::testing::SharedDir() / "models/stories260K.gguf").string());
   ASSERT_TRUE(h.ok());
-  EXPECT_EQ(*h,
-            "047bf46455a544931cff6fef14d7910154c56afbc23ab1c5e56a72e69912c04b");
+  EXPECT_EQ(*h, "047bf46455a544931cff6fef14d7910154c56afbc23ab1c5e56a72e69912c04b");
 }
 
 INSTANTIATE_TEST_SUITE_P(Threads, Stories260kTest, ::testing::Values(1, 2));

@@ -42,13 +42,11 @@ TEST(PreTokenizeTest, Llama3) {
   EXPECT_THAT(Split(kLlama3, "12345"), ElementsAre("123", "45"));
   EXPECT_THAT(Split(kLlama3, "I'M here"), ElementsAre("I", "'M", " here"));
   EXPECT_THAT(Split(kLlama3, "l'arrêté"), ElementsAre("l", "'arrêté"));
-  EXPECT_THAT(Split(kLlama3, "Hello\n\nworld"),
-              ElementsAre("Hello", "\n\n", "world"));
+  EXPECT_THAT(Split(kLlama3, "Hello\n\nworld"), ElementsAre("Hello", "\n\n", "world"));
   EXPECT_THAT(Split(kLlama3, "x  \n y"), ElementsAre("x", "  \n", " y"));
   EXPECT_THAT(Split(kLlama3, "   Hello"), ElementsAre("  ", " Hello"));
   EXPECT_THAT(Split(kLlama3, "abc123"), ElementsAre("abc", "123"));
-  EXPECT_THAT(Split(kLlama3, "(hello) !!\n"),
-              ElementsAre("(hello", ")", " !!\n"));
+  EXPECT_THAT(Split(kLlama3, "(hello) !!\n"), ElementsAre("(hello", ")", " !!\n"));
   EXPECT_THAT(Split(kLlama3, "\tfoo"), ElementsAre("\tfoo"));
   // « » and the narrow no-break space of French typography.
   EXPECT_THAT(Split(kLlama3, "«\xE2\x80\xAFOui\xE2\x80\xAF»"),
@@ -56,8 +54,7 @@ TEST(PreTokenizeTest, Llama3) {
 }
 
 TEST(PreTokenizeTest, Qwen2SplitsDigitsOneByOne) {
-  EXPECT_THAT(Split(kQwen2, "n° 2023"),
-              ElementsAre("n", "°", " ", "2", "0", "2", "3"));
+  EXPECT_THAT(Split(kQwen2, "n° 2023"), ElementsAre("n", "°", " ", "2", "0", "2", "3"));
 }
 
 TEST(PreTokenizeTest, InvalidBytesAreCoveredNotDropped) {

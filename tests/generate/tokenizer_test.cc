@@ -19,8 +19,7 @@ namespace {
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 
-constexpr int kNormal = 1, kUnknown = 2, kControl = 3, kUserDefined = 4,
-              kByte = 6;
+constexpr int kNormal = 1, kUnknown = 2, kControl = 3, kUserDefined = 4, kByte = 6;
 
 std::string Hex2(int b) {
   const char* d = "0123456789ABCDEF";
@@ -29,8 +28,7 @@ std::string Hex2(int b) {
 
 // SentencePiece-style vocabulary: <unk> <s> </s>, 256 byte tokens, then the
 // given pieces with their scores.
-TokenizerVocab SpmVocab(
-    const std::vector<std::pair<std::string, float>>& pieces) {
+TokenizerVocab SpmVocab(const std::vector<std::pair<std::string, float>>& pieces) {
   TokenizerVocab v;
   v.model = "llama";
   auto add = [&](std::string t, float score, int type) {
@@ -50,8 +48,7 @@ TokenizerVocab SpmVocab(
 }
 
 std::unique_ptr<Tokenizer> Make(TokenizerVocab v) {
-  absl::StatusOr<std::unique_ptr<Tokenizer>> t =
-      Tokenizer::FromVocab(std::move(v));
+  absl::StatusOr<std::unique_ptr<Tokenizer>> t = Tokenizer::FromVocab(std::move(v));
   EXPECT_TRUE(t.ok()) << t.status();
   return t.ok() ? *std::move(t) : nullptr;
 }
@@ -78,19 +75,12 @@ const char kSp[] = "\xE2\x96\x81";  // U+2581
 
 TEST(SpmTokenizerTest, HigherScoreMergesFirst) {
   // "abc": ab (-1) and bc (-0.5) compete; the higher score wins.
-  auto t = Make(SpmVocab(
-      {{kSp, -3}, {"a", -3}, {"b", -3}, {"c", -3}, {"ab", -1}, {"bc", -0.5}}));
+  auto t = Make(SpmVocab({{kSp, -3}, {"a", -3}, {"b", -3}, {"c", -3}, {"ab", -1}, {"bc", -0.5}}));
   ASSERT_NE(t, nullptr);
-  EXPECT_THAT(t->Encode("abc", false),
-              ElementsAre(Id(*t, kSp), Id(*t, "a"), Id(*t, "bc")));
-  auto u = Make(SpmVocab({{kSp, -3},
-                          {"a", -3},
-                          {"b", -3},
-                          {"c", -3},
-                          {"ab", -0.1f},
-                          {"bc", -0.5}}));
-  EXPECT_THAT(u->Encode("abc", false),
-              ElementsAre(Id(*u, kSp), Id(*u, "ab"), Id(*u, "c")));
+  EXPECT_THAT(t->Encode("abc", false), ElementsAre(Id(*t, kSp), Id(*t, "a"), Id(*t, "bc")));
+  auto u =
+      Make(SpmVocab({{kSp, -3}, {"a", -3}, {"b", -3}, {"c", -3}, {"ab", -0.1f}, {"bc", -0.5}}));
+  EXPECT_THAT(u->Encode("abc", false), ElementsAre(Id(*u, kSp), Id(*u, "ab"), Id(*u, "c")));
 }
 
 TEST(SpmTokenizerTest, SpacesBOSAndRoundTrip) {
@@ -108,8 +98,7 @@ TEST(SpmTokenizerTest, SpacesBOSAndRoundTrip) {
   EXPECT_TRUE(t->add_bos());
   EXPECT_FALSE(t->add_eos());
   const std::vector<int32_t> ids = t->Encode("été a");
-  EXPECT_THAT(ids,
-              ElementsAre(1, Id(*t, sp_ete), Id(*t, std::string(kSp) + "a")));
+  EXPECT_THAT(ids, ElementsAre(1, Id(*t, sp_ete), Id(*t, std::string(kSp) + "a")));
   EXPECT_EQ(t->Decode(ids), "été a");
   EXPECT_EQ(t->Decode(ids, /*render_special=*/true), "<s>été a");
   // Leading spaces survive (only the dummy prefix is removed).
@@ -124,9 +113,8 @@ TEST(SpmTokenizerTest, ByteFallbackForUnknownCharacters) {
   auto t = Make(SpmVocab({{kSp, -1}, {"a", -1}}));
   ASSERT_NE(t, nullptr);
   // € is E2 82 AC; 😀 is F0 9F 98 80.
-  EXPECT_THAT(
-      t->Encode("€a", false),
-      ElementsAre(Id(*t, kSp), 3 + 0xE2, 3 + 0x82, 3 + 0xAC, Id(*t, "a")));
+  EXPECT_THAT(t->Encode("€a", false),
+              ElementsAre(Id(*t, kSp), 3 + 0xE2, 3 + 0x82, 3 + 0xAC, Id(*t, "a")));
   for (const std::string s : {"€a", "😀 🇫🇷", "Ça coûte 5 €."}) {
     const std::vector<int32_t> ids = t->Encode(s, false);
     EXPECT_EQ(t->Decode(ids), s);
@@ -160,8 +148,7 @@ TEST(SpmTokenizerTest, SpecialTokensParsedOnlyWhenAsked) {
   ASSERT_NE(t, nullptr);
   const int32_t sp_a = Id(*t, std::string(kSp) + "a");
   // Parsed: "<s>" is BOS and the dummy space is added after it.
-  EXPECT_THAT(t->Encode("a</s><s>a", false, true),
-              ElementsAre(sp_a, 2, 1, sp_a));
+  EXPECT_THAT(t->Encode("a</s><s>a", false, true), ElementsAre(sp_a, 2, 1, sp_a));
   // Not parsed: the text is bytes, never the control token.
   const std::vector<int32_t> plain = t->Encode("a</s>", false, false);
   EXPECT_THAT(plain, ::testing::Not(::testing::Contains(2)));
@@ -175,8 +162,7 @@ TEST(SpmTokenizerTest, StreamingHoldsSplitCharacters) {
   ASSERT_NE(t, nullptr);
   std::vector<std::string> chunks;
   // "▁" then the bytes of €.
-  const std::string text =
-      Stream(*t, {Id(*t, kSp), 3 + 0xE2, 3 + 0x82, 3 + 0xAC}, &chunks);
+  const std::string text = Stream(*t, {Id(*t, kSp), 3 + 0xE2, 3 + 0x82, 3 + 0xAC}, &chunks);
   EXPECT_EQ(text, "€");  // the dummy-prefix space is removed
   EXPECT_THAT(chunks, ElementsAre("", "", "", "€"));
   // An invalid byte is not held back forever.
@@ -188,15 +174,14 @@ TEST(SpmTokenizerTest, StreamingHoldsSplitCharacters) {
 // Byte-level BPE vocabulary: the 256 single-byte tokens (GPT-2 mapped) in
 // byte order (so a byte's id is its value), then merges in rank order, then
 // specials.
-TokenizerVocab BpeVocab(const std::vector<std::string>& merges,
-                        std::string pre = "gpt-2") {
+TokenizerVocab BpeVocab(const std::vector<std::string>& merges, std::string pre = "gpt-2") {
   TokenizerVocab v;
   v.model = "gpt2";
   v.pre = std::move(pre);
   int next = 256;
   for (int b = 0; b < 256; ++b) {
-    const bool printable = (b >= 0x21 && b <= 0x7E) ||
-                           (b >= 0xA1 && b <= 0xAC) || (b >= 0xAE && b <= 0xFF);
+    const bool printable =
+        (b >= 0x21 && b <= 0x7E) || (b >= 0xA1 && b <= 0xAC) || (b >= 0xAE && b <= 0xFF);
     const char32_t cp = printable ? b : next++;
     std::string s;
     if (cp < 0x80) {
@@ -225,8 +210,7 @@ TEST(BpeTokenizerTest, LowestRankMergesFirst) {
   auto t = Make(BpeVocab({"l o", "h e", "l l"}));
   ASSERT_NE(t, nullptr);
   // h e l l o: "l o" (rank 0) beats "l l" (rank 2).
-  EXPECT_THAT(t->Encode("hello", false),
-              ElementsAre(Id(*t, "he"), 'l', Id(*t, "lo")));
+  EXPECT_THAT(t->Encode("hello", false), ElementsAre(Id(*t, "he"), 'l', Id(*t, "lo")));
   auto u = Make(BpeVocab({"l l", "h e", "he ll", "hell o"}));
   EXPECT_THAT(u->Encode("hello", false), ElementsAre(Id(*u, "hello")));
   EXPECT_FALSE(u->add_bos());
@@ -236,11 +220,10 @@ TEST(BpeTokenizerTest, SpacesAccentsAndEmojiRoundTrip) {
   // "Ġ" is the space, "Ã©" is é (C3 A9).
   auto t = Make(BpeVocab({"Ã ©", "Ġ Ã©", "ĠÃ© t", "ĠÃ©t Ã©"}));
   ASSERT_NE(t, nullptr);
-  EXPECT_THAT(t->Encode("l'été", false),
-              ElementsAre('l', '\'', Id(*t, "Ã©"), 't', Id(*t, "Ã©")));
+  EXPECT_THAT(t->Encode("l'été", false), ElementsAre('l', '\'', Id(*t, "Ã©"), 't', Id(*t, "Ã©")));
   EXPECT_THAT(t->Encode(" été", false), ElementsAre(Id(*t, "ĠÃ©tÃ©")));
-  for (const std::string s : {"l'été", " Ça coûte 5 €.\n\n",
-                              "👍🏽 emoji ‍ zwj", "日本語", "\t  x  "}) {
+  for (const std::string s :
+       {"l'été", " Ça coûte 5 €.\n\n", "👍🏽 emoji ‍ zwj", "日本語", "\t  x  "}) {
     const std::vector<int32_t> ids = t->Encode(s, false);
     EXPECT_EQ(t->Decode(ids), s);
     EXPECT_EQ(Stream(*t, ids), s);
@@ -276,13 +259,11 @@ TEST(BpeTokenizerTest, SpecialAndUserDefinedTokens) {
   const int32_t think = Id(*t, "<think>");
   const int32_t hi = Id(*t, "hi");
   EXPECT_THAT(t->Encode("hi<|endoftext|>", false, true), ElementsAre(hi, eot));
-  EXPECT_THAT(t->Encode("hi<|endoftext|>", false, false),
-              ::testing::Not(::testing::Contains(eot)));
+  EXPECT_THAT(t->Encode("hi<|endoftext|>", false, false), ::testing::Not(::testing::Contains(eot)));
   // User-defined tokens are matched even without parse_special, and decoded.
   EXPECT_THAT(t->Encode("<think>hi", false, false), ElementsAre(think, hi));
   EXPECT_EQ(t->Decode(std::vector<int32_t>{think, hi, eot}), "<think>hi");
-  EXPECT_EQ(t->Decode(std::vector<int32_t>{think, hi, eot}, true),
-            "<think>hi<|endoftext|>");
+  EXPECT_EQ(t->Decode(std::vector<int32_t>{think, hi, eot}, true), "<think>hi<|endoftext|>");
   EXPECT_TRUE(t->IsEog(eot));
   EXPECT_EQ(t->TokenPiece(eot, false), "");
   EXPECT_EQ(t->TokenPiece(eot, true), "<|endoftext|>");
@@ -316,8 +297,8 @@ TokenizerVocab BertVocab() {
   v.model = "bert";
   v.tokens = {"[PAD]", "[UNK]", "[CLS]", "[SEP]"};
   v.token_types = {kControl, kControl, kControl, kControl};
-  for (const char* w : {"▁hello", "▁un", "aff", "able", "▁ete", "▁,", "▁!",
-                        "▁中", "▁文", "▁l", "▁'", "▁arrete", "ete"}) {
+  for (const char* w : {"▁hello", "▁un", "aff", "able", "▁ete", "▁,", "▁!", "▁中", "▁文", "▁l",
+                        "▁'", "▁arrete", "ete"}) {
     v.tokens.push_back(w);
     v.token_types.push_back(kNormal);
   }
@@ -332,24 +313,20 @@ TEST(WordPieceTokenizerTest, BertNormalisationAndGreedyMatch) {
   auto t = Make(BertVocab());
   ASSERT_NE(t, nullptr);
   auto id = [&](std::string_view s) { return Id(*t, s); };
-  EXPECT_THAT(t->Encode("Hello, unaffable ÉTÉ!", false),
-              ElementsAre(id("▁hello"), id("▁,"), id("▁un"), id("aff"),
-                          id("able"), id("▁ete"), id("▁!")));
+  EXPECT_THAT(
+      t->Encode("Hello, unaffable ÉTÉ!", false),
+      ElementsAre(id("▁hello"), id("▁,"), id("▁un"), id("aff"), id("able"), id("▁ete"), id("▁!")));
   // [CLS] ... [SEP]
   EXPECT_THAT(t->Encode("hello"), ElementsAre(2, id("▁hello"), 3));
   // French elision: the apostrophe is punctuation.
-  EXPECT_THAT(t->Encode("L'arrêté", false),
-              ElementsAre(id("▁l"), id("▁'"), id("▁arrete")));
+  EXPECT_THAT(t->Encode("L'arrêté", false), ElementsAre(id("▁l"), id("▁'"), id("▁arrete")));
   // CJK characters are words of their own; controls and ZWJ are dropped.
-  EXPECT_THAT(t->Encode("中文\xE2\x80\x8D", false),
-              ElementsAre(id("▁中"), id("▁文")));
+  EXPECT_THAT(t->Encode("中文\xE2\x80\x8D", false), ElementsAre(id("▁中"), id("▁文")));
   // A word with an unmatched rest is one [UNK].
-  EXPECT_THAT(t->Encode("unx hello xyz", false),
-              ElementsAre(1, id("▁hello"), 1));
+  EXPECT_THAT(t->Encode("unx hello xyz", false), ElementsAre(1, id("▁hello"), 1));
   // Invalid bytes are dropped, never a crash.
   EXPECT_THAT(t->Encode("hel\xFFlo", false), ElementsAre(id("▁hello")));
-  EXPECT_EQ(t->Decode(t->Encode("Hello, unaffable été!")),
-            "hello , unaffable ete !");
+  EXPECT_EQ(t->Decode(t->Encode("Hello, unaffable été!")), "hello , unaffable ete !");
 }
 
 TEST(WordPieceTokenizerTest, LongWordsAreUnknown) {
@@ -443,9 +420,7 @@ class GgufBuilder {
   }
 
  private:
-  void Raw(const void* p, size_t n) {
-    body_.append(static_cast<const char*>(p), n);
-  }
+  void Raw(const void* p, size_t n) { body_.append(static_cast<const char*>(p), n); }
   void Str(std::string_view s) {
     const uint64_t n = s.size();
     Raw(&n, 8);
@@ -478,8 +453,7 @@ TEST(TokenizerGgufTest, LoadsTokenizerMetadata) {
   b.Bool("tokenizer.ggml.add_bos_token", false);
   b.Bool("tokenizer.ggml.add_eos_token", true);
   b.String("tokenizer.chat_template", "{{ '<|im_start|>' }}");
-  absl::StatusOr<std::unique_ptr<GgufFile>> file =
-      GgufFile::OpenFromMemory(b.Bytes(), "tiny.gguf");
+  absl::StatusOr<std::unique_ptr<GgufFile>> file = GgufFile::OpenFromMemory(b.Bytes(), "tiny.gguf");
   ASSERT_TRUE(file.ok()) << file.status();
   absl::StatusOr<std::unique_ptr<Tokenizer>> t = Tokenizer::FromGguf(**file);
   ASSERT_TRUE(t.ok()) << t.status();
@@ -497,15 +471,13 @@ TEST(TokenizerGgufTest, LoadsUnigramWithCharsMapAndWordPieceIds) {
   b.String("tokenizer.ggml.model", "t5");
   b.Strings("tokenizer.ggml.tokens", {"<pad>", "</s>", "<unk>", "▁a", "▁"});
   b.Floats("tokenizer.ggml.scores", {0, 0, 0, -1, -2});
-  b.Ints("tokenizer.ggml.token_type",
-         {kControl, kControl, kUnknown, kNormal, kNormal});
+  b.Ints("tokenizer.ggml.token_type", {kControl, kControl, kUnknown, kNormal, kNormal});
   b.Uint32("tokenizer.ggml.eos_token_id", 1);
   b.Uint32("tokenizer.ggml.unknown_token_id", 2);
   // An empty trie (4-byte size 0) and no strings: valid, maps nothing.
   b.Uint8s("tokenizer.ggml.precompiled_charsmap", std::string(4, '\0'));
   b.Bool("tokenizer.ggml.remove_extra_whitespaces", false);
-  absl::StatusOr<std::unique_ptr<GgufFile>> file =
-      GgufFile::OpenFromMemory(b.Bytes(), "t5.gguf");
+  absl::StatusOr<std::unique_ptr<GgufFile>> file = GgufFile::OpenFromMemory(b.Bytes(), "t5.gguf");
   ASSERT_TRUE(file.ok()) << file.status();
   absl::StatusOr<std::unique_ptr<Tokenizer>> t = Tokenizer::FromGguf(**file);
   ASSERT_TRUE(t.ok()) << t.status();
@@ -516,10 +488,8 @@ TEST(TokenizerGgufTest, LoadsUnigramWithCharsMapAndWordPieceIds) {
 
   GgufBuilder bert;
   bert.String("tokenizer.ggml.model", "bert");
-  bert.Strings("tokenizer.ggml.tokens",
-               {"[PAD]", "[UNK]", "[CLS]", "[SEP]", "▁ok"});
-  bert.Ints("tokenizer.ggml.token_type",
-            {kControl, kControl, kControl, kControl, kNormal});
+  bert.Strings("tokenizer.ggml.tokens", {"[PAD]", "[UNK]", "[CLS]", "[SEP]", "▁ok"});
+  bert.Ints("tokenizer.ggml.token_type", {kControl, kControl, kControl, kControl, kNormal});
   bert.Uint32("tokenizer.ggml.cls_token_id", 2);
   bert.Uint32("tokenizer.ggml.seperator_token_id", 3);
   bert.Uint32("tokenizer.ggml.unknown_token_id", 1);

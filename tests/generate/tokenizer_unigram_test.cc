@@ -46,20 +46,16 @@ TokenizerVocab UnigramVocab(const std::vector<Piece>& pieces) {
 }
 
 std::unique_ptr<Tokenizer> Make(TokenizerVocab v) {
-  absl::StatusOr<std::unique_ptr<Tokenizer>> t =
-      Tokenizer::FromVocab(std::move(v));
+  absl::StatusOr<std::unique_ptr<Tokenizer>> t = Tokenizer::FromVocab(std::move(v));
   EXPECT_TRUE(t.ok()) << t.status();
   return t.ok() ? *std::move(t) : nullptr;
 }
 
-int32_t Id(const Tokenizer& t, std::string_view text) {
-  return t.TokenId(text).value_or(-1);
-}
+int32_t Id(const Tokenizer& t, std::string_view text) { return t.TokenId(text).value_or(-1); }
 
 const std::vector<Piece> kPieces = {
-    {"▁", -2},    {"▁he", -1}, {"llo", -1}, {"▁hello", -5}, {"h", -3},
-    {"e", -3},    {"l", -3},   {"o", -3},   {"▁world", -2}, {"a", -3},
-    {"▁été", -2}, {"é", -3},   {"t", -3},
+    {"▁", -2}, {"▁he", -1},    {"llo", -1}, {"▁hello", -5}, {"h", -3}, {"e", -3}, {"l", -3},
+    {"o", -3}, {"▁world", -2}, {"a", -3},   {"▁été", -2},   {"é", -3}, {"t", -3},
 };
 
 TEST(UnigramTokenizerTest, ViterbiPicksTheBestSegmentation) {
@@ -67,8 +63,7 @@ TEST(UnigramTokenizerTest, ViterbiPicksTheBestSegmentation) {
   ASSERT_NE(t, nullptr);
   EXPECT_EQ(t->kind(), TokenizerKind::kUnigram);
   // ▁he + llo (-2) beats ▁hello (-5).
-  EXPECT_THAT(t->Encode("hello", false),
-              ElementsAre(Id(*t, "▁he"), Id(*t, "llo")));
+  EXPECT_THAT(t->Encode("hello", false), ElementsAre(Id(*t, "▁he"), Id(*t, "llo")));
   std::vector<Piece> pieces = kPieces;
   pieces[3].score = -1.5f;
   auto u = Make(UnigramVocab(pieces));
@@ -81,8 +76,7 @@ TEST(UnigramTokenizerTest, WhitespaceIsCollapsedAndEosAdded) {
   EXPECT_FALSE(t->add_bos());
   EXPECT_TRUE(t->add_eos());
   const std::vector<int32_t> ids = t->Encode("hello world");
-  EXPECT_THAT(ids,
-              ElementsAre(Id(*t, "▁he"), Id(*t, "llo"), Id(*t, "▁world"), 2));
+  EXPECT_THAT(ids, ElementsAre(Id(*t, "▁he"), Id(*t, "llo"), Id(*t, "▁world"), 2));
   EXPECT_EQ(t->Encode("  hello    world  "), ids);
   EXPECT_EQ(t->Decode(ids), "hello world");
   EXPECT_EQ(t->Decode(t->Encode("été")), "été");
@@ -96,8 +90,7 @@ TEST(UnigramTokenizerTest, UnknownCharactersFuseIntoOneToken) {
   EXPECT_THAT(t->Encode("hello ZZ€", false),
               ElementsAre(Id(*t, "▁he"), Id(*t, "llo"), Id(*t, "▁"), 3));
   // Invalid bytes become U+FFFD, then unknown; never a crash.
-  EXPECT_THAT(t->Encode("a\xFF\xFE", false),
-              ElementsAre(Id(*t, "▁"), Id(*t, "a"), 3));
+  EXPECT_THAT(t->Encode("a\xFF\xFE", false), ElementsAre(Id(*t, "▁"), Id(*t, "a"), 3));
 }
 
 TEST(UnigramTokenizerTest, SpecialAndUserDefinedTokens) {
@@ -106,10 +99,8 @@ TEST(UnigramTokenizerTest, SpecialAndUserDefinedTokens) {
   auto t = Make(UnigramVocab(pieces));
   ASSERT_NE(t, nullptr);
   const int32_t mask = Id(*t, "<mask>");
-  EXPECT_THAT(t->Encode("hello<mask>", false),
-              ElementsAre(Id(*t, "▁he"), Id(*t, "llo"), mask));
-  EXPECT_THAT(t->Encode("</s>hello", false, true),
-              ElementsAre(2, Id(*t, "▁he"), Id(*t, "llo")));
+  EXPECT_THAT(t->Encode("hello<mask>", false), ElementsAre(Id(*t, "▁he"), Id(*t, "llo"), mask));
+  EXPECT_THAT(t->Encode("</s>hello", false, true), ElementsAre(2, Id(*t, "▁he"), Id(*t, "llo")));
 }
 
 // A precompiled charsmap in darts-clone double-array form mapping "A" to "a"
@@ -143,8 +134,7 @@ TEST(UnigramTokenizerTest, PrecompiledCharsMapNormalises) {
   EXPECT_EQ(t->Encode("A", false), t->Encode("a", false));
   EXPECT_THAT(t->Encode("été", false), ElementsAre(Id(*t, "▁ete")));
   // Unmapped characters pass through.
-  EXPECT_THAT(t->Encode("hello", false),
-              ElementsAre(Id(*t, "▁he"), Id(*t, "llo")));
+  EXPECT_THAT(t->Encode("hello", false), ElementsAre(Id(*t, "▁he"), Id(*t, "llo")));
 }
 
 TEST(UnigramTokenizerTest, CorruptCharsMapIsAnError) {
@@ -157,8 +147,8 @@ TEST(UnigramTokenizerTest, CorruptCharsMapIsAnError) {
   ASSERT_FALSE(t.ok());
   EXPECT_NE(t.status().message().find("charsmap"), std::string::npos);
   // A trie whose offsets point outside itself is only a non-match.
-  v.precompiled_charsmap = std::string("\x08\x00\x00\x00", 4) +
-                           std::string("\xFF\xFF\xFF\x7F\x41\x01\x00\x00", 8);
+  v.precompiled_charsmap =
+      std::string("\x08\x00\x00\x00", 4) + std::string("\xFF\xFF\xFF\x7F\x41\x01\x00\x00", 8);
   auto u = Make(v);
   ASSERT_NE(u, nullptr);
   EXPECT_FALSE(u->Encode("AAA hello", false).empty());

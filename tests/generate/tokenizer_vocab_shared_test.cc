@@ -98,8 +98,7 @@ TEST_P(VocabTest, MatchesReferenceIdsAndRoundTrips) {
     EXPECT_EQ(ids, c.ids) << "text: '" << Show(c.text) << "'";
     exact += ids == c.ids;
     if (lossless) {
-      EXPECT_EQ(tok->Decode(c.ids), c.text)
-          << "ids of '" << Show(c.text) << "'";
+      EXPECT_EQ(tok->Decode(c.ids), c.text) << "ids of '" << Show(c.text) << "'";
       // Token-by-token streaming gives the same text.
       StreamingDecoder dec(*tok);
       std::string streamed;
@@ -166,31 +165,29 @@ TEST_P(VocabTest, FrenchPassageSpeed) {
   const auto start = std::chrono::steady_clock::now();
   size_t total = 0;
   for (int i = 0; i < kRuns; ++i) total += tok->Encode(text, false).size();
-  const double us = std::chrono::duration<double, std::micro>(
-                        std::chrono::steady_clock::now() - start)
-                        .count() /
-                    kRuns;
+  const double us =
+      std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - start).count() /
+      kRuns;
   EXPECT_EQ(total, ids.size() * kRuns);
-  std::cout << GetParam() << ": " << text.size() << " bytes -> " << ids.size()
-            << " tokens in " << us << " us\n";
+  std::cout << GetParam() << ": " << text.size() << " bytes -> " << ids.size() << " tokens in "
+            << us << " us\n";
   // Generous bound (sanitizer builds, busy machines): catches pathologies.
   EXPECT_LT(us, 20000.0);
 }
 
-INSTANTIATE_TEST_SUITE_P(
-    SharedVocabs, VocabTest,
-    ::testing::Values("ggml-vocab-llama-spm.gguf", "ggml-vocab-llama3.gguf",
-                      "ggml-vocab-qwen.gguf", "ggml-vocab-gpt-2.gguf",
-                      "ggml-vocab-bert-bge.gguf"),
-    [](const ::testing::TestParamInfo<const char*>& info) {
-      std::string name = info.param;
-      name = name.substr(std::string("ggml-vocab-").size());
-      name = name.substr(0, name.find(".gguf"));
-      for (char& ch : name) {
-        if (ch == '-') ch = '_';
-      }
-      return name;
-    });
+INSTANTIATE_TEST_SUITE_P(SharedVocabs, VocabTest,
+                         ::testing::Values("ggml-vocab-llama-spm.gguf", "ggml-vocab-llama3.gguf",
+                                           "ggml-vocab-qwen.gguf", "ggml-vocab-gpt-2.gguf",
+                                           "ggml-vocab-bert-bge.gguf"),
+                         [](const ::testing::TestParamInfo<const char*>& info) {
+                           std::string name = info.param;
+                           name = name.substr(std::string("ggml-vocab-").size());
+                           name = name.substr(0, name.find(".gguf"));
+                           for (char& ch : name) {
+                             if (ch == '-') ch = '_';
+                           }
+                           return name;
+                         });
 
 }  // namespace
 }  // namespace greffier::generate

@@ -24,12 +24,11 @@ TEST(UnicodeTest, DecodesValidSequences) {
 }
 
 TEST(UnicodeTest, InvalidSequencesConsumeOneByte) {
-  for (const std::string& bad :
-       {std::string("\xC0\xAF"), std::string("\xE0\x80\xAF"),  // overlong
-        std::string("\xED\xA0\x80"),                           // surrogate
-        std::string("\xF4\x90\x80\x80"),                       // > U+10FFFF
-        std::string("\xE2\x82"),                               // truncated
-        std::string("\x80"), std::string("\xFF")}) {
+  for (const std::string& bad : {std::string("\xC0\xAF"), std::string("\xE0\x80\xAF"),  // overlong
+                                 std::string("\xED\xA0\x80"),                           // surrogate
+                                 std::string("\xF4\x90\x80\x80"),  // > U+10FFFF
+                                 std::string("\xE2\x82"),          // truncated
+                                 std::string("\x80"), std::string("\xFF")}) {
     const Utf8Char c = DecodeUtf8(bad, 0);
     EXPECT_FALSE(c.valid) << bad;
     EXPECT_EQ(c.len, 1u);
@@ -38,8 +37,7 @@ TEST(UnicodeTest, InvalidSequencesConsumeOneByte) {
 }
 
 TEST(UnicodeTest, AppendUtf8RoundTrips) {
-  for (char32_t cp :
-       {U'\0', U'A', U'é', U'\u2581', U'€', U'\U0001F600', U'\U0010FFFF'}) {
+  for (char32_t cp : {U'\0', U'A', U'é', U'\u2581', U'€', U'\U0001F600', U'\U0010FFFF'}) {
     std::string s;
     AppendUtf8(cp, &s);
     const Utf8Char c = DecodeUtf8(s, 0);

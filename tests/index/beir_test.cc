@@ -23,10 +23,10 @@ void WriteFile(const std::filesystem::path& path, const std::string& text) {
 }
 
 TEST(JsonTest, StringsNumbersAndSkippedValues) {
-  auto fields = ParseJsonObjectFields(
-      R"( {"_id": "d1", "title": "Caf\u00e9 \"noir\"\n", "n": -12.5e3,)"
-      R"( "answers": ["a", {"x": [1, true, null]}], "ok": false,)"
-      R"( "emoji": "\ud83d\ude00", "slash": "a\/b", "t": "\u00E9t\u00e9"} )");
+  auto fields =
+      ParseJsonObjectFields(R"( {"_id": "d1", "title": "Caf\u00e9 \"noir\"\n", "n": -12.5e3,)"
+                            R"( "answers": ["a", {"x": [1, true, null]}], "ok": false,)"
+                            R"( "emoji": "\ud83d\ude00", "slash": "a\/b", "t": "\u00E9t\u00e9"} )");
   ASSERT_TRUE(fields.ok()) << fields.status();
   EXPECT_EQ((*fields)["_id"], "d1");
   EXPECT_EQ((*fields)["title"], "Caf\xC3\xA9 \"noir\"\n");
@@ -37,24 +37,20 @@ TEST(JsonTest, StringsNumbersAndSkippedValues) {
   EXPECT_EQ(fields->count("answers"), 0u);
   EXPECT_EQ(fields->count("ok"), 0u);
   // Raw UTF-8 passes through untouched.
-  EXPECT_EQ((*ParseJsonObjectFields(R"({"a": "délibération"})"))["a"],
-            "délibération");
+  EXPECT_EQ((*ParseJsonObjectFields(R"({"a": "délibération"})"))["a"], "délibération");
   EXPECT_TRUE(ParseJsonObjectFields("{}")->empty());
 }
 
 TEST(JsonTest, MalformedInputIsAnError) {
   for (const char* bad :
-       {"", "[]", "{", R"({"a" "b"})", R"({"a": "b")", R"({"a": "b"} x)",
-        R"({"a": "\q"})", R"({"a": "\u12"})", R"({"a": "\ud83d"})",
-        R"({"a": "\ude00"})", R"({"a": [1, 2})", R"({"a": tru})", R"({"a": -})",
-        R"({"a": 1.})", R"({"a": "b",})", R"({a: 1})"}) {
+       {"", "[]", "{", R"({"a" "b"})", R"({"a": "b")", R"({"a": "b"} x)", R"({"a": "\q"})",
+        R"({"a": "\u12"})", R"({"a": "\ud83d"})", R"({"a": "\ude00"})", R"({"a": [1, 2})",
+        R"({"a": tru})", R"({"a": -})", R"({"a": 1.})", R"({"a": "b",})", R"({a: 1})"}) {
     auto fields = ParseJsonObjectFields(bad);
-    EXPECT_EQ(fields.status().code(), absl::StatusCode::kInvalidArgument)
-        << bad;
+    EXPECT_EQ(fields.status().code(), absl::StatusCode::kInvalidArgument) << bad;
   }
   // Deep nesting is refused rather than recursing without bound.
-  std::string deep =
-      R"({"a": )" + std::string(10000, '[') + std::string(10000, ']') + "}";
+  std::string deep = R"({"a": )" + std::string(10000, '[') + std::string(10000, ']') + "}";
   EXPECT_FALSE(ParseJsonObjectFields(deep).ok());
 }
 
@@ -68,8 +64,7 @@ TEST(BeirTest, ReadsADataset) {
   WriteFile(dir.path() / "queries.jsonl",
             "{\"_id\": \"q1\", \"text\": \"Quel budget ?\", "
             "\"answers\": [\"x\"], \"answer_starts\": [3]}\n");
-  WriteFile(dir.path() / "qrels.tsv",
-            "query-id\tcorpus-id\tscore\nq1\td2\t1\nq1\td1\t0\n");
+  WriteFile(dir.path() / "qrels.tsv", "query-id\tcorpus-id\tscore\nq1\td2\t1\nq1\td1\t0\n");
   auto set = ReadBeirDataset(dir.path());
   ASSERT_TRUE(set.ok()) << set.status();
   ASSERT_EQ(set->corpus.size(), 2u);
@@ -89,8 +84,7 @@ TEST(BeirTest, ErrorsNameTheFileAndLine) {
   WriteFile(corpus, "{\"_id\": \"d1\", \"text\": \"a\"}\n{\"_id\": \"d2\", \n");
   auto docs = ReadBeirCorpus(corpus);
   EXPECT_EQ(docs.status().code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_THAT(std::string(docs.status().message()),
-              HasSubstr("corpus.jsonl:2"));
+  EXPECT_THAT(std::string(docs.status().message()), HasSubstr("corpus.jsonl:2"));
 
   WriteFile(corpus, "{\"_id\": \"d1\"}\n{\"_id\": \"d1\"}\n");
   docs = ReadBeirCorpus(corpus);
@@ -101,13 +95,11 @@ TEST(BeirTest, ErrorsNameTheFileAndLine) {
 
   const auto queries = dir.path() / "queries.jsonl";
   WriteFile(queries, "{\"_id\": \"q1\"}\n");
-  EXPECT_THAT(std::string(ReadBeirQueries(queries).status().message()),
-              HasSubstr("text"));
+  EXPECT_THAT(std::string(ReadBeirQueries(queries).status().message()), HasSubstr("text"));
 
   const auto qrels = dir.path() / "qrels.tsv";
   WriteFile(qrels, "q1\td1\t1\nq1\td2\n");
-  EXPECT_THAT(std::string(ReadBeirQrels(qrels).status().message()),
-              HasSubstr("qrels.tsv:2"));
+  EXPECT_THAT(std::string(ReadBeirQrels(qrels).status().message()), HasSubstr("qrels.tsv:2"));
   WriteFile(qrels, "q1\td1\t1\nq2\td2\tone\n");
   EXPECT_FALSE(ReadBeirQrels(qrels).ok());
   WriteFile(qrels, "q1\td1\t1\nq1\td1\t1\n");

@@ -19,16 +19,13 @@ using ::testing::IsEmpty;
 
 // A hand-made corpus: passage id → terms (already analysed).
 const std::map<uint64_t, std::vector<std::string>>& Corpus() {
-  static const auto* const kCorpus =
-      new std::map<uint64_t, std::vector<std::string>>{
-          {10, {"budget", "commune", "vote", "budget"}},
-          {11, {"budget", "conseil"}},
-          {12,
-           {"conseil", "municipal", "seance", "publique", "vote", "maire",
-            "adjoint", "budget"}},
-          {13, {"urbanisme", "permis", "construire"}},
-          {14, {"conseil", "conseil", "conseil", "municipal"}},
-      };
+  static const auto* const kCorpus = new std::map<uint64_t, std::vector<std::string>>{
+      {10, {"budget", "commune", "vote", "budget"}},
+      {11, {"budget", "conseil"}},
+      {12, {"conseil", "municipal", "seance", "publique", "vote", "maire", "adjoint", "budget"}},
+      {13, {"urbanisme", "permis", "construire"}},
+      {14, {"conseil", "conseil", "conseil", "municipal"}},
+  };
   return *kCorpus;
 }
 
@@ -42,8 +39,7 @@ MemoryPostings MakePostings() {
 
 // BM25 straight from its definition, over Corpus(), independent of
 // MemoryPostings' bookkeeping.
-double ExpectedScore(const std::vector<std::string>& query, uint64_t id,
-                     double k1, double b) {
+double ExpectedScore(const std::vector<std::string>& query, uint64_t id, double k1, double b) {
   const auto& corpus = Corpus();
   double total_length = 0;
   for (const auto& [pid, terms] : corpus) total_length += terms.size();
@@ -79,10 +75,7 @@ TEST(MemoryPostingsTest, Statistics) {
   EXPECT_EQ(*postings.Length(12), 8u);
   std::map<uint64_t, uint32_t> seen;
   ASSERT_TRUE(
-      postings
-          .ForEachPosting("conseil",
-                          [&](uint64_t id, uint32_t tf) { seen[id] = tf; })
-          .ok());
+      postings.ForEachPosting("conseil", [&](uint64_t id, uint32_t tf) { seen[id] = tf; }).ok());
   EXPECT_EQ(seen, (std::map<uint64_t, uint32_t>{{11, 1}, {12, 1}, {14, 3}}));
   EXPECT_EQ(postings.Add(11, {"x"}).code(), absl::StatusCode::kAlreadyExists);
 }
@@ -181,8 +174,7 @@ TEST(Bm25SearcherTest, FilterAppliesInsideTheSearch) {
   // k = 2 still yields 2 passages although the best one is refused.
   auto filtered = searcher.Search(query, 2, filter);
   ASSERT_TRUE(filtered.ok()) << filtered.status();
-  EXPECT_THAT(Ids(*filtered),
-              ElementsAre((*all)[1].passage_id, (*all)[2].passage_id));
+  EXPECT_THAT(Ids(*filtered), ElementsAre((*all)[1].passage_id, (*all)[2].passage_id));
   // Scores of allowed passages are unchanged.
   EXPECT_DOUBLE_EQ((*filtered)[0].score, (*all)[1].score);
   // Asked once per candidate, never for passages without a query term.
@@ -200,8 +192,7 @@ class FailingSource : public PostingsSource {
  public:
   enum class Fail { kDocumentFrequency, kLength };
   explicit FailingSource(Fail fail) : fail_(fail) {}
-  absl::Status ForEachPosting(std::string_view,
-                              const PostingFn& fn) const override {
+  absl::Status ForEachPosting(std::string_view, const PostingFn& fn) const override {
     fn(1, 1);
     return absl::OkStatus();
   }
@@ -223,8 +214,7 @@ class FailingSource : public PostingsSource {
 
 TEST(Bm25SearcherTest, SourceErrorsPropagate) {
   FailingSource df_fails(FailingSource::Fail::kDocumentFrequency);
-  EXPECT_EQ(Bm25Searcher(&df_fails).Search({"x"}, 3).status().code(),
-            absl::StatusCode::kDataLoss);
+  EXPECT_EQ(Bm25Searcher(&df_fails).Search({"x"}, 3).status().code(), absl::StatusCode::kDataLoss);
   FailingSource length_fails(FailingSource::Fail::kLength);
   EXPECT_EQ(Bm25Searcher(&length_fails).Search({"x"}, 3).status().code(),
             absl::StatusCode::kDataLoss);
@@ -232,11 +222,9 @@ TEST(Bm25SearcherTest, SourceErrorsPropagate) {
 
 TEST(PostingKeyTest, RoundTrip) {
   const std::string long_term(300, 'x');  // Two-byte length varint.
-  for (const std::string& term :
-       {std::string("budget"), std::string(""), std::string("l.2121-29"),
-        std::string("d\xC3\xA9lib"), std::string("a\0b", 3), long_term}) {
-    for (uint64_t id : {uint64_t{0}, uint64_t{1}, uint64_t{256},
-                        uint64_t{1} << 40, UINT64_MAX}) {
+  for (const std::string& term : {std::string("budget"), std::string(""), std::string("l.2121-29"),
+                                  std::string("d\xC3\xA9lib"), std::string("a\0b", 3), long_term}) {
+    for (uint64_t id : {uint64_t{0}, uint64_t{1}, uint64_t{256}, uint64_t{1} << 40, UINT64_MAX}) {
       std::string key = EncodePostingKey(term, id);
       EXPECT_TRUE(key.starts_with(PostingKeyPrefix(term)));
       auto decoded = DecodePostingKey(key);
@@ -257,21 +245,17 @@ TEST(PostingKeyTest, ByteOrderIsIdOrderWithinATerm) {
     EXPECT_EQ(DecodePostingKey(keys[i])->passage_id, ids[i]);
   }
   // One term's prefix never covers another term's keys.
-  EXPECT_FALSE(
-      EncodePostingKey("vote", 1).starts_with(PostingKeyPrefix("vot")));
-  EXPECT_FALSE(
-      EncodePostingKey("vot", 1).starts_with(PostingKeyPrefix("vote")));
+  EXPECT_FALSE(EncodePostingKey("vote", 1).starts_with(PostingKeyPrefix("vot")));
+  EXPECT_FALSE(EncodePostingKey("vot", 1).starts_with(PostingKeyPrefix("vote")));
 }
 
 TEST(PostingKeyTest, CorruptKeysAreErrors) {
   const std::string good = EncodePostingKey("budget", 42);
-  EXPECT_EQ(DecodePostingKey("").status().code(),
-            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(DecodePostingKey("").status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_FALSE(DecodePostingKey(good.substr(0, good.size() - 1)).ok());
   EXPECT_FALSE(DecodePostingKey(good + "x").ok());
   EXPECT_FALSE(DecodePostingKey(std::string("\x80", 1)).ok());  // Cut varint.
-  EXPECT_FALSE(
-      DecodePostingKey(std::string("\xFF\xFF\xFF\xFF\xFF\x01", 6)).ok());
+  EXPECT_FALSE(DecodePostingKey(std::string("\xFF\xFF\xFF\xFF\xFF\x01", 6)).ok());
   // Overlong length (0x86 0x00 means 6): one value must have one key.
   std::string overlong = std::string("\x86\x00", 2) + good.substr(1);
   EXPECT_FALSE(DecodePostingKey(overlong).ok());
@@ -279,8 +263,7 @@ TEST(PostingKeyTest, CorruptKeysAreErrors) {
 
 TEST(PostingValueTest, RoundTripAndErrors) {
   for (const PostingValue& v :
-       {PostingValue{3, {1, 7, 300000}}, PostingValue{1, {}},
-        PostingValue{2, {0, UINT32_MAX}}}) {
+       {PostingValue{3, {1, 7, 300000}}, PostingValue{1, {}}, PostingValue{2, {0, UINT32_MAX}}}) {
     auto encoded = EncodePostingValue(v);
     ASSERT_TRUE(encoded.ok()) << encoded.status();
     auto decoded = DecodePostingValue(*encoded);
@@ -297,8 +280,7 @@ TEST(PostingValueTest, RoundTripAndErrors) {
   }
   EXPECT_FALSE(DecodePostingValue(good + "\x01").ok());
   // A huge announced count is refused before any allocation.
-  EXPECT_FALSE(
-      DecodePostingValue(std::string("\x01\xFF\xFF\xFF\xFF\x0F", 6)).ok());
+  EXPECT_FALSE(DecodePostingValue(std::string("\x01\xFF\xFF\xFF\xFF\x0F", 6)).ok());
   // Positions past 2^32 - 1 are refused.
   EXPECT_FALSE(DecodePostingValue(std::string("\x01\x02\xFF\xFF\xFF\xFF\x0F"
                                               "\x01",

@@ -83,14 +83,12 @@ TEST(FusionTest, DuplicateInOneListKeepsBestOccurrence) {
 TEST(FusionTest, EmptyInputs) {
   EXPECT_TRUE(FuseRankings({}, {}).empty());
   std::vector<ScoredPassage> dense = {{1, 0.3}, {2, 0.2}};
-  for (FusionMethod m : {FusionMethod::kReciprocalRank,
-                         FusionMethod::kMinMaxScore, FusionMethod::kZScore}) {
+  for (FusionMethod m :
+       {FusionMethod::kReciprocalRank, FusionMethod::kMinMaxScore, FusionMethod::kZScore}) {
     FusionOptions options;
     options.method = m;
-    EXPECT_EQ(Ids(FuseRankings({}, dense, options)),
-              (std::vector<uint64_t>{1, 2}));
-    EXPECT_EQ(Ids(FuseRankings(dense, {}, options)),
-              (std::vector<uint64_t>{1, 2}));
+    EXPECT_EQ(Ids(FuseRankings({}, dense, options)), (std::vector<uint64_t>{1, 2}));
+    EXPECT_EQ(Ids(FuseRankings(dense, {}, options)), (std::vector<uint64_t>{1, 2}));
   }
 }
 
@@ -98,8 +96,7 @@ TEST(FusionTest, LimitKeepsBest) {
   std::vector<ScoredPassage> lexical = {{1, 4}, {2, 3}, {3, 2}, {4, 1}};
   FusionOptions options;
   options.limit = 2;
-  EXPECT_EQ(Ids(FuseRankings(lexical, {}, options)),
-            (std::vector<uint64_t>{1, 2}));
+  EXPECT_EQ(Ids(FuseRankings(lexical, {}, options)), (std::vector<uint64_t>{1, 2}));
 }
 
 TEST(FusionTest, WeightsShiftTheBalance) {
@@ -107,12 +104,10 @@ TEST(FusionTest, WeightsShiftTheBalance) {
   std::vector<ScoredPassage> dense = {{2, 0.9}, {1, 0.1}};
   FusionOptions options;
   options.dense_weight = 0.0;
-  EXPECT_EQ(Ids(FuseRankings(lexical, dense, options)),
-            (std::vector<uint64_t>{1, 2}));
+  EXPECT_EQ(Ids(FuseRankings(lexical, dense, options)), (std::vector<uint64_t>{1, 2}));
   options.dense_weight = 1.0;
   options.lexical_weight = 0.0;
-  EXPECT_EQ(Ids(FuseRankings(lexical, dense, options)),
-            (std::vector<uint64_t>{2, 1}));
+  EXPECT_EQ(Ids(FuseRankings(lexical, dense, options)), (std::vector<uint64_t>{2, 1}));
 }
 
 TEST(FusionTest, SmallerRrfKFavoursTopRanks) {

@@ -4,8 +4,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <csignal>
 #include <cmath>
+#include <csignal>
 #include <random>
 
 #include "index/audit_log.h"
@@ -155,7 +155,8 @@ TEST(IndexTest, FiltersApplyInsideSearch) {
   auto index = Index::Open(Options(dir.path().string()));
   ASSERT_TRUE(index.ok());
   // Ten public passages close to the query, one labelled passage exactly on it.
-  for (int i = 0; i < 10; ++i) AddDoc(**index, "pub" + std::to_string(i), "p" + std::to_string(i), {9});
+  for (int i = 0; i < 10; ++i)
+    AddDoc(**index, "pub" + std::to_string(i), "p" + std::to_string(i), {9});
   auto secret = AddDoc(**index, "secret.pdf", "s", {9}, std::nullopt, {"rh"});
   SearchFilter anonymous;
   auto hits = (*index)->SearchDense(Axis(9), 20, anonymous);
@@ -293,8 +294,7 @@ TEST(IndexLexicalTest, DeleteAndReplaceUpdatePostingsExactly) {
     ASSERT_TRUE(index.ok());
     auto v1 = AddText(**index, "a.pdf", "Note", {"La cantine ferme en août."});
     auto other = AddText(**index, "b.pdf", "Autre", {"La piscine ferme en juillet."});
-    auto v2 = AddText(**index, "a.pdf", "Note", {"La cantine ferme en septembre."},
-                      v1.document_id);
+    auto v2 = AddText(**index, "a.pdf", "Note", {"La cantine ferme en septembre."}, v1.document_id);
     v2_passage = v2.passage_ids[0];
     auto hits = (*index)->SearchLexical("août", 5, {});
     ASSERT_TRUE(hits.ok());
@@ -354,12 +354,12 @@ TEST(IndexReembedTest, SwitchesEmbedderAndRebuildsVectors) {
     ASSERT_TRUE(index.ok());
     pid = AddDoc(**index, "a.pdf", "h1", {0, 1}).passage_ids[1];
     // Every passage now points along axis 3 of an 8-dimensional space.
-    auto st = (*index)->Reembed("other-embedder", 8,
-                                [](const PassageRecord&, const DocumentRecord&) {
-                                  std::vector<float> v(8, 0.0f);
-                                  v[3] = 1.0f;
-                                  return absl::StatusOr<std::vector<float>>(v);
-                                });
+    auto st =
+        (*index)->Reembed("other-embedder", 8, [](const PassageRecord&, const DocumentRecord&) {
+          std::vector<float> v(8, 0.0f);
+          v[3] = 1.0f;
+          return absl::StatusOr<std::vector<float>>(v);
+        });
     ASSERT_TRUE(st.ok()) << st;
     std::vector<float> q(8, 0.0f);
     q[3] = 1.0f;

@@ -19,7 +19,8 @@ DocumentRecord SampleDoc() {
   d.date = "2024-03-12";
   d.access_labels = {"rh", "confidentiel"};
   d.extra = {{"service", "voirie"}};
-  d.pages = {{PageSource::kTextLayer, 1200, 0, ""}, {PageSource::kOcr, 800, 91.5f, ""},
+  d.pages = {{PageSource::kTextLayer, 1200, 0, ""},
+             {PageSource::kOcr, 800, 91.5f, ""},
              {PageSource::kFailed, 0, 0, "timeout"}};
   d.passage_ids = {7, 8, 9};
   d.ingested_at_ms = 1700000000123;

@@ -81,15 +81,12 @@ TEST_F(TextAnalysisTest, LightStemmingStripsPluralAndFeminine) {
   ASSERT_TRUE(light.ok()) << light.status();
   EXPECT_EQ((*light)->AnalyzeToStrings("délibérations"),
             (*light)->AnalyzeToStrings("délibération"));
-  EXPECT_EQ((*light)->AnalyzeToStrings("déclarées"),
-            (*light)->AnalyzeToStrings("déclaré"));
-  EXPECT_EQ((*light)->AnalyzeToStrings("journaux"),
-            (*light)->AnalyzeToStrings("journal"));
+  EXPECT_EQ((*light)->AnalyzeToStrings("déclarées"), (*light)->AnalyzeToStrings("déclaré"));
+  EXPECT_EQ((*light)->AnalyzeToStrings("journaux"), (*light)->AnalyzeToStrings("journal"));
   options.stemming = FrenchAnalyzer::Stemming::kNone;
   auto none = FrenchAnalyzer::Create(options);
   ASSERT_TRUE(none.ok()) << none.status();
-  EXPECT_THAT((*none)->AnalyzeToStrings("Délibérations"),
-              ElementsAre("deliberations"));
+  EXPECT_THAT((*none)->AnalyzeToStrings("Délibérations"), ElementsAre("deliberations"));
 }
 
 TEST_F(TextAnalysisTest, StopWordsDroppedButPositionsKept) {
@@ -97,8 +94,7 @@ TEST_F(TextAnalysisTest, StopWordsDroppedButPositionsKept) {
   ASSERT_EQ(terms.size(), 2u);
   EXPECT_EQ(terms[0].position, 1u);
   EXPECT_EQ(terms[1].position, 4u);
-  EXPECT_THAT(Terms("Quels sont les délais ?"),
-              ElementsAre(Terms("délais")[0]));
+  EXPECT_THAT(Terms("Quels sont les délais ?"), ElementsAre(Terms("délais")[0]));
   EXPECT_TRUE(IsFrenchStopWord("les"));
   EXPECT_FALSE(IsFrenchStopWord("pas"));  // Negation changes a question.
 
@@ -144,8 +140,7 @@ TEST_F(TextAnalysisTest, NumbersDatesAndOrdinalsKeptIntact) {
   options.canonical_dates = false;
   auto raw = FrenchAnalyzer::Create(options);
   ASSERT_TRUE(raw.ok()) << raw.status();
-  EXPECT_THAT((*raw)->AnalyzeToStrings("12/03/2024"),
-              ElementsAre("12/03/2024"));
+  EXPECT_THAT((*raw)->AnalyzeToStrings("12/03/2024"), ElementsAre("12/03/2024"));
 }
 
 TEST_F(TextAnalysisTest, DottedAcronymsJoin) {
@@ -157,9 +152,7 @@ TEST_F(TextAnalysisTest, OffsetsPointIntoTheSource) {
   const std::string text = "Vu l\u2019article L. 2121-29 ; délibérations.";
   std::vector<Term> terms = analyzer_->Analyze(text);
   ASSERT_EQ(terms.size(), 4u);
-  auto source = [&text](const Term& t) {
-    return text.substr(t.begin, t.end - t.begin);
-  };
+  auto source = [&text](const Term& t) { return text.substr(t.begin, t.end - t.begin); };
   EXPECT_EQ(source(terms[0]), "Vu");
   EXPECT_EQ(source(terms[1]), "article");
   EXPECT_EQ(source(terms[2]), "L. 2121-29");
@@ -205,8 +198,7 @@ TEST_F(TextAnalysisTest, OneAnalyzerPerThreadGivesTheSameTerms) {
     threads.emplace_back([&got, &text, i] {
       auto analyzer = FrenchAnalyzer::Create();
       if (!analyzer.ok()) return;
-      for (int n = 0; n < 200; ++n)
-        got[i] = (*analyzer)->AnalyzeToStrings(text);
+      for (int n = 0; n < 200; ++n) got[i] = (*analyzer)->AnalyzeToStrings(text);
     });
   }
   for (auto& t : threads) t.join();

@@ -161,8 +161,8 @@ TEST_F(PipelineTest, TooLargeFileIsRefused) {
 }
 
 TEST_F(PipelineTest, PlainTextIsAccepted) {
-  auto r = ingester_->Ingest("Article 1er\nLa cantine ouvre à midi.\n\nArticle 2\nElle ferme à 14 h.",
-                             "note.txt", {});
+  auto r = ingester_->Ingest(
+      "Article 1er\nLa cantine ouvre à midi.\n\nArticle 2\nElle ferme à 14 h.", "note.txt", {});
   ASSERT_TRUE(r.ok()) << r.status();
   auto p = FindPassage(r->document_id, "14 h");
   ASSERT_TRUE(p.has_value());

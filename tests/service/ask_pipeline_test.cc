@@ -45,7 +45,8 @@ class AskPipelineTest : public ::testing::Test {
   absl::StatusOr<v1::FinalAnswer> Ask(const std::string& question, const Caller& caller) {
     v1::AskRequest req;
     req.set_question(question);
-    return pipeline_->Ask(req, caller, [](const v1::AskEvent&) { return true; }, nullptr);
+    return pipeline_->Ask(
+        req, caller, [](const v1::AskEvent&) { return true; }, nullptr);
   }
 
   testing::ScratchDir dir_;
@@ -99,8 +100,7 @@ TEST_F(AskPipelineTest, OnlyAskRecordsReplay) {
   r.body_json = "{}";
   auto stored = index_->audit().Append(r);
   ASSERT_TRUE(stored.ok());
-  EXPECT_EQ(pipeline_->ReplayRecord(*stored).status().code(),
-            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(pipeline_->ReplayRecord(*stored).status().code(), absl::StatusCode::kInvalidArgument);
 }
 
 TEST_F(AskPipelineTest, AnswersHaveAtMostThreeSentencesEachCited) {

@@ -362,8 +362,8 @@ TEST_F(ServerTest, AskStreamsACitedAnswerPointingAtTheRightPage) {
 TEST_F(ServerTest, AskRefusesWhenTheArchiveDoesNotSay) {
   StartServer();
   IngestSamples();
-  for (const char* question : {"Quelle est la capitale de l'Australie ?",
-                               "Who won the football world cup in 1998?"}) {
+  for (const char* question :
+       {"Quelle est la capitale de l'Australie ?", "Who won the football world cup in 1998?"}) {
     AskRun run = RunAsk(*query_, question);
     ASSERT_TRUE(run.status.ok()) << run.status.error_message();
     EXPECT_TRUE(run.final.refused()) << question << " -> " << run.final.answer();
@@ -489,7 +489,8 @@ TEST_F(ServerTest, DataSurvivesARestart) {
   StopServer();
   StartServer();
   v1::RetrieveResponse resp;
-  ASSERT_TRUE(Retrieve("Combien de temps faut-il conserver les pièces comptables ?", 1, &resp).ok());
+  ASSERT_TRUE(
+      Retrieve("Combien de temps faut-il conserver les pièces comptables ?", 1, &resp).ok());
   ASSERT_EQ(resp.passages_size(), 1);
   EXPECT_EQ(resp.passages(0).passage().document_id(),
             ids_["circulaire-2024-archivage-numerique.pdf"]);
@@ -543,9 +544,8 @@ TEST_F(ServerTest, LabelledDocumentsAreInvisibleWithoutTheLabel) {
   ASSERT_TRUE(rh.status.ok());
   EXPECT_FALSE(rh.final.refused());
   EXPECT_NE(rh.final.answer().find("1 500"), std::string::npos);
-  AskRun agent = RunAsk(*query_,
-                        "Quel est le montant de la prime exceptionnelle de Jeanne Martin ?",
-                        "tok-agent");
+  AskRun agent = RunAsk(
+      *query_, "Quel est le montant de la prime exceptionnelle de Jeanne Martin ?", "tok-agent");
   ASSERT_TRUE(agent.status.ok());
   EXPECT_TRUE(agent.final.refused());
   for (const auto& e : agent.events) {
