@@ -18,6 +18,16 @@ std::filesystem::path SharedDir() {
   return std::filesystem::weakly_canonical(dir, ec);
 }
 
+std::string CollapseWhitespace(const std::string& text) {
+  std::string out;
+  for (char c : text) {
+    if (c == '\n' || c == '\t') c = ' ';
+    if (c == ' ' && !out.empty() && out.back() == ' ') continue;
+    out.push_back(c);
+  }
+  return out;
+}
+
 ScratchDir::ScratchDir() {
   static std::atomic<int> counter{0};
   const char* tmp = std::getenv("TEST_TMPDIR");

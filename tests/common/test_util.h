@@ -21,6 +21,9 @@ std::filesystem::path SharedDir();
     }                                                                                     \
   } while (0)
 
+// Line breaks and runs of spaces become single spaces, as a reader sees a paragraph.
+std::string CollapseWhitespace(const std::string& text);
+
 // A fresh, empty directory under the test temp dir, removed when the object dies.
 class ScratchDir {
  public:

@@ -12,17 +12,6 @@
 namespace greffier::ingest {
 namespace {
 
-// Line breaks inside a paragraph become spaces, as a reader sees them.
-std::string Collapse(const std::string& text) {
-  std::string out;
-  for (char c : text) {
-    if (c == '\n') c = ' ';
-    if (c == ' ' && !out.empty() && out.back() == ' ') continue;
-    out.push_back(c);
-  }
-  return out;
-}
-
 class PipelineTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -47,7 +36,8 @@ class PipelineTest : public ::testing::Test {
     if (!doc.ok()) return std::nullopt;
     for (uint64_t pid : doc->passage_ids) {
       auto p = index_->GetPassage(pid);
-      if (p.ok() && Collapse(p->text).find(phrase) != std::string::npos) return *p;
+      if (p.ok() && testing::CollapseWhitespace(p->text).find(phrase) != std::string::npos)
+        return *p;
     }
     return std::nullopt;
   }

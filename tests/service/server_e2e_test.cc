@@ -21,16 +21,6 @@
 namespace greffier::service {
 namespace {
 
-std::string Collapse(const std::string& text) {
-  std::string out;
-  for (char c : text) {
-    if (c == '\n') c = ' ';
-    if (c == ' ' && !out.empty() && out.back() == ' ') continue;
-    out.push_back(c);
-  }
-  return out;
-}
-
 std::string SamplePdf(const ingest::SampleDocument& doc) {
   ingest::LayoutOptions layout;
   layout.font_size = 14;
@@ -133,7 +123,8 @@ TEST_F(ServerTest, RetrieveFindsTheAnsweringPassageWithItsPage) {
     EXPECT_EQ(top.document_id(), ids_[q.file_name]) << q.question;
     bool answer_in_top3 = false;
     for (const auto& sp : resp.passages()) {
-      answer_in_top3 |= Collapse(sp.passage().text()).find(q.answer) != std::string::npos;
+      answer_in_top3 |=
+          testing::CollapseWhitespace(sp.passage().text()).find(q.answer) != std::string::npos;
     }
     EXPECT_TRUE(answer_in_top3) << q.question;
     // The cited page really holds the passage's start: check it against ListPassages order.
@@ -324,7 +315,7 @@ TEST_F(ServerTest, AskStreamsACitedAnswerPointingAtTheRightPage) {
     EXPECT_FALSE(run.final.refused()) << q.question;
     EXPECT_EQ(run.final.answerer(), "extractive");
     EXPECT_GT(run.final.audit_record_id(), 0u);
-    EXPECT_NE(Collapse(run.final.answer()).find(q.answer), std::string::npos)
+    EXPECT_NE(testing::CollapseWhitespace(run.final.answer()).find(q.answer), std::string::npos)
         << q.question << " -> " << run.final.answer();
     ASSERT_FALSE(run.final.citations().empty());
     // The citation that supports the answer names the page that holds its text.
@@ -352,7 +343,7 @@ TEST_F(ServerTest, AskStreamsACitedAnswerPointingAtTheRightPage) {
             span.push_back(p.text()[b]);
           }
         }
-        found |= Collapse(span).find(q.answer) != std::string::npos;
+        found |= testing::CollapseWhitespace(span).find(q.answer) != std::string::npos;
       }
     }
     EXPECT_TRUE(found) << q.question;
