@@ -277,6 +277,9 @@ int EvalAnswers(Setup& s, double min_evidence, const CliArgs& args) {
   AskPipeline pipeline(s.index.get(), s.embedder.get(), nullptr, options);
   Caller caller{"eval", {}, true};
   size_t asked = 0, cited_hit = 0, answer_hit = 0, refused = 0, sentences = 0, shown_hit = 0;
+  // --show-misses N prints questions whose answer was shown but not cited (diagnosis).
+  const int show_misses = args.Has("show-misses") ? std::stoi(args.Get("show-misses")) : 0;
+  int misses_shown = 0;
   std::vector<double> first_ms, final_ms;
   for (const auto& q : s.data.queries) {
     auto expected = s.answers.find(q.id);
@@ -330,6 +333,11 @@ int EvalAnswers(Setup& s, double min_evidence, const CliArgs& args) {
     }
     cited_hit += in_span;
     answer_hit += in_answer;
+    if (!in_span && shown && misses_shown < show_misses) {
+      ++misses_shown;
+      std::fprintf(stderr, "MISS %s\n  Q: %s\n  expected: %s\n  answer: %s\n", q.id.c_str(),
+                   q.text.c_str(), expected->second[0].c_str(), final->answer().c_str());
+    }
   }
   if (asked == 0) {
     std::fprintf(stderr, "eval answers: no query has an \"answers\" list\n");
@@ -379,11 +387,12 @@ int EvalAnswers(Setup& s, double min_evidence, const CliArgs& args) {
 }  // namespace
 
 int RunEvalCommand(int argc, char** argv) {
-  absl::StatusOr<CliArgs> args = ParseArgs(
-      argc, argv, 2,
-      {"corpus", "queries", "qrels", "fields", "embedder", "max-queries", "data", "min-evidence",
-       "keep-ratio", "max-sentences", "neighbour-weight", "rank-prior", "unanswerable"},
-      {});
+  absl::StatusOr<CliArgs> args =
+      ParseArgs(argc, argv, 2,
+                {"corpus", "queries", "qrels", "fields", "embedder", "max-queries", "data",
+                 "min-evidence", "keep-ratio", "max-sentences", "neighbour-weight", "rank-prior",
+                 "unanswerable", "show-misses"},
+                {});
   if (!args.ok() || args->positionals.size() != 1 ||
       (args->positionals[0] != "retrieval" && args->positionals[0] != "answers")) {
     if (!args.ok()) std::fprintf(stderr, "%s\n", std::string(args.status().message()).c_str());
