@@ -80,7 +80,9 @@ std::vector<Sentence> SplitSentences(std::string_view text) {
   };
   for (size_t i = 0; i < text.size(); ++i) {
     char c = text[i];
-    if (c == '\n' && i + 1 < text.size() && text[i + 1] == '\n') {
+    // A blank line ends a sentence, unless the text goes on in lower case (a sentence that
+    // runs over a page or column break).
+    if (c == '\n' && i + 1 < text.size() && text[i + 1] == '\n' && StartsSentence(text, i + 1)) {
       emit(i);
       continue;
     }
