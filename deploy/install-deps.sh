@@ -10,9 +10,10 @@ PACKAGES=(
   librocksdb-dev libfaiss-dev libopenblas-dev liblapack-dev libomp-dev
   # gRPC and protobuf
   libgrpc++-dev libgrpc-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
-  # documents: PDF text and rendering, OCR, archives
+  # documents: PDF text and rendering, OCR, archives (poppler-utils: the ingest benchmark's
+  # pdftotext reference)
   libpoppler-cpp-dev libtesseract-dev libleptonica-dev tesseract-ocr tesseract-ocr-fra
-  tesseract-ocr-eng libarchive-dev
+  tesseract-ocr-eng libarchive-dev poppler-utils
   # text analysis and hashing
   libstemmer-dev libicu-dev libssl-dev zlib1g-dev
   # tests and benchmarks

@@ -89,12 +89,8 @@ class RocksPostings : public PostingsSource {
   }
 
   absl::StatusOr<uint64_t> DocumentFrequency(std::string_view term) const override {
-    std::string value;
-    rocksdb::Status s = index_->db_->Get(rocksdb::ReadOptions(), index_->termstats_,
-                                         rocksdb::Slice(term.data(), term.size()), &value);
-    if (s.IsNotFound()) return 0;
-    GREFFIER_RETURN_IF_ERROR(FromRocks(s, "read term statistics"));
-    return DecodeId(value);
+    auto it = index_->doc_freq_.find(std::string(term));
+    return it == index_->doc_freq_.end() ? 0 : it->second;
   }
 
   absl::StatusOr<uint32_t> Length(uint64_t passage_id) const override {
@@ -275,19 +271,30 @@ std::unordered_map<std::string, uint32_t> Index::PassageTerms(const std::string&
   return tf;
 }
 
-absl::Status Index::ApplyDfDelta(const std::unordered_map<std::string, int64_t>& df_delta,
-                                 rocksdb::WriteBatch& batch) {
+void Index::ApplyDfDelta(const std::unordered_map<std::string, int64_t>& df_delta,
+                         rocksdb::WriteBatch& batch,
+                         std::vector<std::pair<std::string, uint64_t>>* updated) {
   for (const auto& [term, delta] : df_delta) {
     if (delta == 0) continue;
-    GREFFIER_ASSIGN_OR_RETURN(uint64_t df, postings_source_->DocumentFrequency(term));
-    int64_t updated = static_cast<int64_t>(df) + delta;
-    if (updated <= 0) {
+    auto it = doc_freq_.find(term);
+    const int64_t df = (it == doc_freq_.end() ? 0 : static_cast<int64_t>(it->second)) + delta;
+    if (df <= 0) {
       batch.Delete(termstats_, term);
     } else {
-      batch.Put(termstats_, term, EncodeId(static_cast<uint64_t>(updated)));
+      batch.Put(termstats_, term, EncodeId(static_cast<uint64_t>(df)));
+    }
+    updated->emplace_back(term, static_cast<uint64_t>(std::max<int64_t>(df, 0)));
+  }
+}
+
+void Index::CommitDf(const std::vector<std::pair<std::string, uint64_t>>& updated) {
+  for (const auto& [term, df] : updated) {
+    if (df == 0) {
+      doc_freq_.erase(term);
+    } else {
+      doc_freq_[term] = df;
     }
   }
-  return absl::OkStatus();
 }
 
 absl::Status Index::LoadCatalog() {
@@ -304,6 +311,12 @@ absl::Status Index::LoadCatalog() {
         DocInfo{doc.collection, doc.document_type, doc.date, doc.access_labels, doc.extra};
   }
   GREFFIER_RETURN_IF_ERROR(FromRocks(it->status(), "scan documents"));
+  std::unique_ptr<rocksdb::Iterator> tit(db_->NewIterator(rocksdb::ReadOptions(), termstats_));
+  for (tit->SeekToFirst(); tit->Valid(); tit->Next()) {
+    GREFFIER_ASSIGN_OR_RETURN(uint64_t df, DecodeId(tit->value().ToStringView()));
+    doc_freq_.emplace(tit->key().ToString(), df);
+  }
+  GREFFIER_RETURN_IF_ERROR(FromRocks(tit->status(), "scan term statistics"));
   std::unique_ptr<rocksdb::Iterator> lit(db_->NewIterator(rocksdb::ReadOptions(), lengths_));
   for (lit->SeekToFirst(); lit->Valid(); lit->Next()) {
     GREFFIER_ASSIGN_OR_RETURN(uint64_t pid, DecodeId(lit->key().ToStringView()));
@@ -468,11 +481,8 @@ absl::StatusOr<Index::AddResult> Index::AddDocument(DocumentRecord doc,
   batch.Put(hashes_, doc.content_hash, EncodeId(doc.id));
   batch.Put(meta_, kNextDocKey, EncodeU64(next_doc_id_ + 1));
   batch.Put(meta_, kNextPassageKey, EncodeU64(next_passage_id_ + passages.size()));
-  absl::Status df_status = ApplyDfDelta(df_delta, batch);
-  if (!df_status.ok()) {
-    mutation_seq_ = saved_seq;
-    return df_status;
-  }
+  std::vector<std::pair<std::string, uint64_t>> df_updated;
+  ApplyDfDelta(df_delta, batch, &df_updated);
   absl::Status written = FromRocks(db_->Write(rocksdb::WriteOptions(), &batch), "write document");
   if (!written.ok()) {
     mutation_seq_ = saved_seq;
@@ -480,6 +490,7 @@ absl::StatusOr<Index::AddResult> Index::AddDocument(DocumentRecord doc,
   }
   next_doc_id_ += 1;
   next_passage_id_ += passages.size();
+  CommitDf(df_updated);
 
   // RocksDB is the truth from here on; FAISS failures are repaired by the next open.
   if (old.has_value()) {
@@ -524,7 +535,8 @@ absl::StatusOr<size_t> Index::DeleteDocument(uint64_t document_id) {
   rocksdb::WriteBatch batch;
   std::unordered_map<std::string, int64_t> df_delta;
   absl::Status deleted = DeleteInBatch(doc, batch, df_delta);
-  if (deleted.ok()) deleted = ApplyDfDelta(df_delta, batch);
+  std::vector<std::pair<std::string, uint64_t>> df_updated;
+  if (deleted.ok()) ApplyDfDelta(df_delta, batch, &df_updated);
   if (!deleted.ok()) {
     mutation_seq_ = saved_seq;
     return deleted;
@@ -540,6 +552,7 @@ absl::StatusOr<size_t> Index::DeleteDocument(uint64_t document_id) {
     mutation_seq_ = saved_seq;
     return written;
   }
+  CommitDf(df_updated);
   absl::Status r = vectors_index_->Remove(doc.passage_ids);
   if (!r.ok()) std::fprintf(stderr, "greffier: %s\n", r.ToString().c_str());
   for (uint64_t pid : doc.passage_ids) {

@@ -156,8 +156,12 @@ class Index {
   // Term frequencies of a passage as indexed (title + section path + text).
   std::unordered_map<std::string, uint32_t> PassageTerms(const std::string& title,
                                                          const PassageRecord& p) const;
-  absl::Status ApplyDfDelta(const std::unordered_map<std::string, int64_t>& df_delta,
-                            rocksdb::WriteBatch& batch);
+  // Writes the new document frequencies to `batch`; `updated` gets them for CommitDf once
+  // the batch is written.
+  void ApplyDfDelta(const std::unordered_map<std::string, int64_t>& df_delta,
+                    rocksdb::WriteBatch& batch,
+                    std::vector<std::pair<std::string, uint64_t>>* updated);
+  void CommitDf(const std::vector<std::pair<std::string, uint64_t>>& updated);
   absl::Status CheckAnalyzer();
   bool Visible(const DocInfo& info, const SearchFilter& filter) const;
   bool VisibleLocked(uint64_t document_id, const SearchFilter& filter) const;
@@ -189,6 +193,8 @@ class Index {
   };
   std::unordered_map<uint64_t, PassageInfo> passage_info_;
   uint64_t total_length_ = 0;
+  // Document frequency of every indexed term (mirrors the termstats family).
+  std::unordered_map<std::string, uint64_t> doc_freq_;
   uint64_t next_doc_id_ = 1;
   uint64_t next_passage_id_ = 1;
   uint64_t mutation_seq_ = 0;
