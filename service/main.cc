@@ -37,8 +37,9 @@ int main(int argc, char** argv) {
   if (cmd == "serve") return greffier::service::RunServeCommand(argc, argv);
   if (cmd == "client") return greffier::service::RunClientCommand(argc, argv);
   if (cmd == "make-samples") return greffier::service::RunMakeSamplesCommand(argc, argv);
-  if (cmd == "generate") return greffier::service::RunGenerateCommand(argc, argv);
-  if (cmd == "make-model") return greffier::service::RunMakeModelCommand(argc, argv);
+  // These two take argv with the subcommand name first.
+  if (cmd == "generate") return greffier::service::RunGenerateCommand(argc - 1, argv + 1);
+  if (cmd == "make-model") return greffier::service::RunMakeModelCommand(argc - 1, argv + 1);
   if (cmd == "ingest") return greffier::service::RunIngestCommand(argc, argv);
   if (cmd == "reembed") return greffier::service::RunReembedCommand(argc, argv);
   if (cmd == "audit") return greffier::service::RunAuditCommand(argc, argv);
