@@ -108,7 +108,8 @@ int main(int argc, char** argv) {
   const double pdftotext_s = std::chrono::duration<double>(Clock::now() - t0).count();
 
   std::printf("ingest_bench %s%s\n\n", absl::StrJoin(inputs, " ").c_str(), ocr ? " --ocr" : "");
-  std::printf("| run | pages | seconds | pages/s | time vs pdftotext |\n|---|---:|---:|---:|---:|\n");
+  std::printf(
+      "| run | pages | seconds | pages/s | time vs pdftotext |\n|---|---:|---:|---:|---:|\n");
   const uint64_t pages = rows.empty() ? 0 : rows[0].pages;
   if (ran == pdfs.size() && !pdfs.empty()) {
     std::printf("| pdftotext, %zu files, 1 process at a time | %llu | %.2f | %.0f | 1.00x |\n",
