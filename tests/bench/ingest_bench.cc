@@ -1,11 +1,12 @@
 // Born-digital ingestion speed, side by side with pdftotext on the same files.
 //
-//   build/tests/bench/ingest_bench PATH... [--ocr]
+//   build/tests/bench/ingest_bench PATH... [--ocr] [--no-sandbox]
 //
 // Runs the full pipeline (sandboxed extraction with layout, structure, passages, default
 // embedder, index write) into scratch data directories with 1 and 2 jobs, then pdftotext
 // (poppler-utils) on every PDF, one process after another, and prints one table. Without
-// --ocr, pages with no text layer are not OCR'd (born-digital speed).
+// --ocr, pages with no text layer are not OCR'd (born-digital speed); --no-sandbox parses in
+// the process itself, to measure what the per-document child process costs.
 
 #include <sys/wait.h>
 #include <unistd.h>
@@ -47,10 +48,13 @@ int main(int argc, char** argv) {
   using namespace greffier;
   std::vector<std::string> inputs;
   bool ocr = false;
+  bool sandbox = true;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     if (a == "--ocr") {
       ocr = true;
+    } else if (a == "--no-sandbox") {
+      sandbox = false;
     } else {
       inputs.push_back(a);
     }
@@ -81,6 +85,7 @@ int main(int argc, char** argv) {
     io.index = index->get();
     io.embedder = &embedder;
     io.extract.ocr = ocr;
+    io.sandbox = sandbox;
     auto ingester = ingest::Ingester::Open(io);
     if (!ingester.ok()) return 1;
     ingest::BatchOptions bo;
