@@ -1,0 +1,111 @@
+// The `greffier` command line, run as a user would: subcommand wiring, exit codes, output.
+
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+
+#include <cstdio>
+#include <fstream>
+#include <string>
+
+#include "tests/common/test_util.h"
+
+namespace greffier {
+namespace {
+
+struct Result {
+  int code = -1;
+  std::string output;  // stdout and stderr
+};
+
+Result RunGreffier(const std::string& args) {
+  Result r;
+  std::string cmd = std::string(GREFFIER_BINARY) + " " + args + " 2>&1";
+  FILE* p = popen(cmd.c_str(), "r");
+  if (p == nullptr) return r;
+  char buf[4096];
+  size_t n;
+  while ((n = fread(buf, 1, sizeof(buf), p)) > 0) r.output.append(buf, n);
+  int status = pclose(p);
+  r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return r;
+}
+
+TEST(CliTest, UnknownCommandsAndFlagsAreUsageErrors) {
+  Result r = RunGreffier("frobnicate");
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.output.find("unknown command"), std::string::npos);
+  r = RunGreffier("serve --data /tmp/x --no-such-flag");
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.output.find("unknown flag --no-such-flag"), std::string::npos);
+  EXPECT_EQ(RunGreffier("version").code, 0);
+}
+
+TEST(CliTest, IngestThenAuditAndReembedOnADataDirectory) {
+  testing::ScratchDir dir;
+  const std::string samples = (dir.path() / "samples").string();
+  const std::string data = (dir.path() / "data").string();
+  ASSERT_EQ(RunGreffier("make-samples " + samples).code, 0);
+  std::ofstream(dir.path() / "samples" / "junk.bin", std::ios::binary) << std::string(
+      "\x7f"
+      "ELF\0\0",
+      6);
+
+  Result r = RunGreffier("ingest --data " + data + " " + samples);
+  EXPECT_EQ(r.code, 1) << r.output;                                        // the junk file failed
+  EXPECT_NE(r.output.find("ingested: 5"), std::string::npos) << r.output;  // 4 PDFs + questions.txt
+  EXPECT_NE(r.output.find("junk.bin"), std::string::npos);
+  r = RunGreffier("ingest --data " + data + " " + samples + "/arrete-2024-117-stationnement.pdf");
+  EXPECT_EQ(r.code, 0) << r.output;
+  EXPECT_NE(r.output.find("unchanged: 1"), std::string::npos) << r.output;
+
+  r = RunGreffier("audit verify --data " + data);
+  EXPECT_EQ(r.code, 0) << r.output;
+  EXPECT_NE(r.output.find("audit chain intact"), std::string::npos);
+  r = RunGreffier("audit replay --data " + data + " 7");
+  EXPECT_EQ(r.code, 1);
+  EXPECT_NE(r.output.find("does not exist"), std::string::npos) << r.output;
+
+  r = RunGreffier("reembed --data " + data + " --embedder lsa");
+  EXPECT_EQ(r.code, 0) << r.output;
+  EXPECT_NE(r.output.find("lsa-v1"), std::string::npos) << r.output;
+}
+
+TEST(CliTest, MakeModelAndGenerate) {
+  testing::ScratchDir dir;
+  const std::string model = (dir.path() / "tiny.gguf").string();
+  Result r = RunGreffier("make-model --shape tiny --type q8_0 --out " + model);
+  ASSERT_EQ(r.code, 0) << r.output;
+  r = RunGreffier("generate --model " + model + " --prompt-ids 1,2,3 --max-tokens 4 --seed 1");
+  EXPECT_EQ(r.code, 0) << r.output;
+  EXPECT_NE(r.output.find("tokens/s"), std::string::npos) << r.output;
+  r = RunGreffier("generate --model " + (dir.path() / "missing.gguf").string() + " --prompt hi");
+  EXPECT_NE(r.code, 0);
+  EXPECT_NE(r.output.find("missing.gguf"), std::string::npos) << r.output;
+}
+
+TEST(CliTest, EvalRetrievalOnATinyBeirSet) {
+  testing::ScratchDir dir;
+  std::ofstream(dir.path() / "corpus.jsonl")
+      << R"({"_id": "d1", "title": "Cantine", "text": "Le repas de la cantine coûte 2,60 euros."})"
+      << "\n"
+      << R"({"_id": "d2", "title": "Piscine", "text": "La piscine municipale ferme en août."})"
+      << "\n";
+  std::ofstream(dir.path() / "queries.jsonl")
+      << R"({"_id": "q1", "text": "prix du repas à la cantine", "answers": ["2,60 euros"]})"
+      << "\n"
+      << R"({"_id": "q2", "text": "quand ferme la piscine", "answers": ["en août"]})"
+      << "\n";
+  std::ofstream(dir.path() / "qrels.tsv") << "query-id\tcorpus-id\tscore\nq1\td1\t1\nq2\td2\t1\n";
+  const std::string files = " --corpus " + (dir.path() / "corpus.jsonl").string() + " --queries " +
+                            (dir.path() / "queries.jsonl").string() + " --qrels " +
+                            (dir.path() / "qrels.tsv").string();
+  Result r = RunGreffier("eval retrieval --embedder hashing" + files);
+  ASSERT_EQ(r.code, 0) << r.output;
+  EXPECT_NE(r.output.find("| BM25 | 1.000 |"), std::string::npos) << r.output;
+  r = RunGreffier("eval answers --embedder hashing" + files);
+  ASSERT_EQ(r.code, 0) << r.output;
+  EXPECT_NE(r.output.find("2 questions with known answers"), std::string::npos) << r.output;
+}
+
+}  // namespace
+}  // namespace greffier
