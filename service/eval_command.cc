@@ -29,6 +29,8 @@ const char kUsage[] =
     "                     --qrels qrels.tsv [--fields title_text|text] [--embedder lsa|hashing]\n"
     "                     [--max-queries N] [--data DIR] [--min-evidence X]\n"
     "                     [--unanswerable other-queries.jsonl]\n"
+    "answers tuning: [--k N] [--keep-ratio X] [--max-sentences N] [--neighbour-weight X]\n"
+    "                [--rank-prior X] [--show-misses N]\n"
     "retrieval: Recall@1/5/10/20, MRR@10, nDCG@10 and latency for BM25, dense and hybrid.\n"
     "answers:   share of questions whose cited spans contain an expected answer (queries\n"
     "           need an \"answers\" list), refusals, and Ask latency.\n"
@@ -264,6 +266,7 @@ int EvalRetrieval(Setup& s) {
 int EvalAnswers(Setup& s, double min_evidence, const CliArgs& args) {
   AskPipelineOptions options;
   if (args.Has("keep-ratio")) options.extractive.keep_ratio = std::stod(args.Get("keep-ratio"));
+  if (args.Has("k")) options.default_k = std::stoi(args.Get("k"));
   if (args.Has("rank-prior")) options.extractive.rank_prior = std::stod(args.Get("rank-prior"));
   if (args.Has("neighbour-weight")) {
     options.extractive.neighbour_weight = std::stod(args.Get("neighbour-weight"));
@@ -391,7 +394,7 @@ int RunEvalCommand(int argc, char** argv) {
       ParseArgs(argc, argv, 2,
                 {"corpus", "queries", "qrels", "fields", "embedder", "max-queries", "data",
                  "min-evidence", "keep-ratio", "max-sentences", "neighbour-weight", "rank-prior",
-                 "unanswerable", "show-misses"},
+                 "unanswerable", "show-misses", "k"},
                 {});
   if (!args.ok() || args->positionals.size() != 1 ||
       (args->positionals[0] != "retrieval" && args->positionals[0] != "answers")) {
