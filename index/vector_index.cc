@@ -11,7 +11,9 @@
 
 #include "absl/strings/str_cat.h"
 #include "faiss/Index.h"
+#include "faiss/IndexHNSW.h"
 #include "faiss/IndexIDMap.h"
+#include "faiss/IndexIVF.h"
 #include "faiss/impl/IDSelector.h"
 #include "faiss/impl/io.h"
 #include "faiss/index_factory.h"
@@ -131,9 +133,20 @@ absl::StatusOr<std::vector<VectorIndex::Hit>> VectorIndex::Search(
     auto* idmap = dynamic_cast<const faiss::IndexIDMap2*>(index_.get());
     if (allow && idmap != nullptr) {
       PositionSelector sel(idmap->id_map, allow);
-      faiss::SearchParameters params;
-      params.sel = &sel;
-      idmap->index->search(1, query, k, scores.data(), labels.data(), &params);
+      // Each index family checks that its parameters are of its own type.
+      faiss::SearchParametersHNSW hnsw;
+      faiss::SearchParametersIVF ivf;
+      faiss::SearchParameters plain;
+      faiss::SearchParameters* params = &plain;
+      if (auto* h = dynamic_cast<const faiss::IndexHNSW*>(idmap->index)) {
+        hnsw.efSearch = std::max({h->hnsw.efSearch, 64, 4 * static_cast<int>(k)});
+        params = &hnsw;
+      } else if (auto* v = dynamic_cast<const faiss::IndexIVF*>(idmap->index)) {
+        ivf.nprobe = v->nprobe;
+        params = &ivf;
+      }
+      params->sel = &sel;
+      idmap->index->search(1, query, k, scores.data(), labels.data(), params);
       for (auto& label : labels) {
         if (label >= 0) label = idmap->id_map[label];
       }

@@ -412,3 +412,36 @@ TEST(IndexReadOnlyTest, ReadsBesideAWriterAndAcceptsItsEmbedder) {
 
 }  // namespace
 }  // namespace greffier::index
+
+namespace greffier::index {
+namespace {
+
+// Approximate indexes take their own search parameters; filters must work with them too.
+TEST(IndexFactoryTest, HnswAndIvfSearchWithFilters) {
+  for (const char* factory : {"HNSW16", "IVF4,Flat"}) {
+    testing::ScratchDir dir;
+    IndexOptions o = Options(dir.path().string());
+    o.faiss_factory = factory;
+    auto index = Index::Open(o);
+    ASSERT_TRUE(index.ok()) << factory << ": " << index.status();
+    // One batch large enough to train the IVF quantizer, then labelled and public documents.
+    std::vector<int> axes;
+    for (int i = 0; i < 64; ++i) axes.push_back(i % kDim);
+    AddDoc(**index, "bulk.pdf", "bulk", axes);
+    auto secret = AddDoc(**index, "secret.pdf", "s", {5}, std::nullopt, {"rh"});
+    auto hits = (*index)->SearchDense(Axis(5), 10, {});
+    ASSERT_TRUE(hits.ok()) << factory << ": " << hits.status();
+    EXPECT_FALSE(hits->empty()) << factory;
+    for (const auto& h : *hits) EXPECT_NE(h.passage_id, secret.passage_ids[0]) << factory;
+    SearchFilter hr;
+    hr.caller_labels = {"rh"};
+    hr.document_ids = {secret.document_id};
+    hits = (*index)->SearchDense(Axis(5), 1, hr);
+    ASSERT_TRUE(hits.ok()) << factory;
+    ASSERT_EQ(hits->size(), 1u) << factory;
+    EXPECT_EQ((*hits)[0].passage_id, secret.passage_ids[0]) << factory;
+  }
+}
+
+}  // namespace
+}  // namespace greffier::index
