@@ -261,13 +261,20 @@ absl::Status Index::CheckAnalyzer() {
   return absl::OkStatus();
 }
 
-std::unordered_map<std::string, uint32_t> Index::PassageTerms(const std::string& title,
-                                                              const PassageRecord& p) const {
+// What BM25 indexes of a passage: its document's title, its section path and its text.
+static std::string IndexedText(const std::string& title, const PassageRecord& p) {
   std::string text = title;
   for (const auto& s : p.section_path) absl::StrAppend(&text, "\n", s);
   absl::StrAppend(&text, "\n", p.text);
+  return text;
+}
+
+std::unordered_map<std::string, uint32_t> Index::PassageTerms(const std::string& title,
+                                                              const PassageRecord& p) const {
   std::unordered_map<std::string, uint32_t> tf;
-  for (auto& term : write_analyzer_->AnalyzeToStrings(text)) ++tf[std::move(term)];
+  for (auto& term : write_analyzer_->AnalyzeToStrings(IndexedText(title, p))) {
+    ++tf[std::move(term)];
+  }
   return tf;
 }
 
@@ -699,14 +706,17 @@ absl::StatusOr<std::vector<Index::Hit>> Index::SearchLexical(const std::string& 
 }
 
 absl::StatusOr<double> Index::QueryCoverage(const std::string& query, uint64_t passage_id) const {
-  GREFFIER_ASSIGN_OR_RETURN(std::unique_ptr<FrenchAnalyzer> analyzer, FrenchAnalyzer::Create());
-  std::vector<std::string> terms = analyzer->AnalyzeToStrings(query);
   GREFFIER_ASSIGN_OR_RETURN(PassageRecord passage, GetPassage(passage_id));
   GREFFIER_ASSIGN_OR_RETURN(DocumentRecord doc, GetDocument(passage.document_id));
-  std::string text = doc.title;
-  for (const auto& s : passage.section_path) absl::StrAppend(&text, "\n", s);
-  absl::StrAppend(&text, "\n", passage.text);
-  std::vector<std::string> passage_terms = analyzer->AnalyzeToStrings(text);
+  return QueryCoverage(query, passage, doc);
+}
+
+absl::StatusOr<double> Index::QueryCoverage(const std::string& query, const PassageRecord& passage,
+                                            const DocumentRecord& document) const {
+  GREFFIER_ASSIGN_OR_RETURN(std::unique_ptr<FrenchAnalyzer> analyzer, FrenchAnalyzer::Create());
+  std::vector<std::string> terms = analyzer->AnalyzeToStrings(query);
+  std::vector<std::string> passage_terms =
+      analyzer->AnalyzeToStrings(IndexedText(document.title, passage));
   std::sort(passage_terms.begin(), passage_terms.end());
   std::sort(terms.begin(), terms.end());
   terms.erase(std::unique(terms.begin(), terms.end()), terms.end());

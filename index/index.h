@@ -113,6 +113,9 @@ class Index {
   // Share (0..1) of the query's idf weight whose terms occur in the passage: an absolute
   // measure of lexical evidence, unlike BM25 scores which depend on the query.
   absl::StatusOr<double> QueryCoverage(const std::string& query, uint64_t passage_id) const;
+  // The same, for a passage and document already read.
+  absl::StatusOr<double> QueryCoverage(const std::string& query, const PassageRecord& passage,
+                                       const DocumentRecord& document) const;
   // Whether the caller's filter lets it see the document (labels included).
   bool DocumentVisible(uint64_t document_id, const SearchFilter& filter) const;
 

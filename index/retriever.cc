@@ -44,7 +44,7 @@ absl::StatusOr<std::vector<RetrievedPassage>> Retriever::Retrieve(
     r.score = hit.score;
     r.lexical_score = hit.lexical_score;
     r.dense_score = hit.dense_score;
-    GREFFIER_ASSIGN_OR_RETURN(r.coverage, index_->QueryCoverage(query, hit.passage_id));
+    GREFFIER_ASSIGN_OR_RETURN(r.coverage, index_->QueryCoverage(query, *passage, doc->second));
     r.passage = std::move(*passage);
     r.document = doc->second;
     out.push_back(std::move(r));

@@ -70,6 +70,11 @@ index::DocumentRecord MakeRecord(const ExtractedDocument& doc, const IngestMetad
 
 }  // namespace
 
+std::string EmbeddingText(const std::string& title, const std::vector<std::string>& section,
+                          const std::string& text) {
+  return absl::StrCat(title, "\n", absl::StrJoin(section, " > "), "\n", text);
+}
+
 absl::StatusOr<std::unique_ptr<Ingester>> Ingester::Open(const IngesterOptions& options) {
   if (options.index == nullptr || options.embedder == nullptr) {
     return absl::InvalidArgumentError("ingester: index and embedder are required");
@@ -131,10 +136,9 @@ absl::StatusOr<IngestResult> Ingester::Ingest(std::string_view bytes,
   std::vector<std::vector<float>> vectors;
   vectors.reserve(passages.size());
   for (const auto& p : passages) {
-    // The title and section give the passage the context a reader would have.
-    std::string context =
-        absl::StrCat(record.title, "\n", absl::StrJoin(p.section_path, " > "), "\n", p.text);
-    GREFFIER_ASSIGN_OR_RETURN(std::vector<float> v, options_.embedder->Embed(context, false));
+    GREFFIER_ASSIGN_OR_RETURN(
+        std::vector<float> v,
+        options_.embedder->Embed(EmbeddingText(record.title, p.section_path, p.text), false));
     vectors.push_back(std::move(v));
   }
 

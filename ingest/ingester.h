@@ -55,6 +55,11 @@ struct IngesterOptions {
   SandboxOptions sandbox_limits;
 };
 
+// The text a passage is embedded from: its document's title, section path and text (the
+// context a reader would have). Re-embedding uses the same.
+std::string EmbeddingText(const std::string& title, const std::vector<std::string>& section,
+                          const std::string& text);
+
 // Turns document bytes into a stored document: type sniffing, extraction, passages,
 // embeddings, one index write. Thread-safe: extraction and embedding run concurrently; the
 // duplicate/replacement check and the write are serialised.

@@ -5,10 +5,10 @@
 #include <filesystem>
 
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_join.h"
 #include "generate/hashing_embedder.h"
 #include "generate/lsa_embedder.h"
 #include "index/status_macros.h"
+#include "ingest/ingester.h"
 
 namespace greffier::service {
 namespace {
@@ -16,11 +16,6 @@ namespace {
 constexpr char kLsaFile[] = "embedder.lsa";
 
 }  // namespace
-
-std::string EmbeddingText(const std::string& title, const std::vector<std::string>& section,
-                          const std::string& text) {
-  return absl::StrCat(title, "\n", absl::StrJoin(section, " > "), "\n", text);
-}
 
 index::RetrieverOptions RetrieverOptionsFor(const generate::Embedder& embedder) {
   index::RetrieverOptions o;
@@ -74,7 +69,7 @@ absl::StatusOr<std::unique_ptr<generate::Embedder>> Reembed(index::Index& index,
         after = d.id;
         for (uint64_t pid : d.passage_ids) {
           GREFFIER_ASSIGN_OR_RETURN(index::PassageRecord p, index.GetPassage(pid));
-          texts.push_back(EmbeddingText(d.title, p.section_path, p.text));
+          texts.push_back(ingest::EmbeddingText(d.title, p.section_path, p.text));
         }
       }
     }
@@ -91,7 +86,7 @@ absl::StatusOr<std::unique_ptr<generate::Embedder>> Reembed(index::Index& index,
   GREFFIER_RETURN_IF_ERROR(
       index.Reembed(e.Identity(), e.Dimension(),
                     [&](const index::PassageRecord& p, const index::DocumentRecord& d) {
-                      return e.Embed(EmbeddingText(d.title, p.section_path, p.text), false);
+                      return e.Embed(ingest::EmbeddingText(d.title, p.section_path, p.text), false);
                     }));
   std::error_code ec;
   if (kind == EmbedderKind::kLsa) {

@@ -37,10 +37,6 @@ absl::StatusOr<std::unique_ptr<generate::Embedder>> Reembed(index::Index& index,
 // (measured: see the retrieval issue's note).
 index::RetrieverOptions RetrieverOptionsFor(const generate::Embedder& embedder);
 
-// The text a passage is embedded from: title, section path and text.
-std::string EmbeddingText(const std::string& title, const std::vector<std::string>& section,
-                          const std::string& text);
-
 }  // namespace greffier::service
 
 #endif  // GREFFIER_SERVICE_DATA_DIR_H_
