@@ -94,6 +94,19 @@ absl::StatusOr<int> PageSize(int requested) {
   return std::min(requested, kMaxPageSize);
 }
 
+struct Paging {
+  int size;        // entries per page
+  uint64_t after;  // last id of the previous page
+};
+
+absl::StatusOr<Paging> ParsePaging(int page_size, const std::string& page_token) {
+  absl::StatusOr<int> size = PageSize(page_size);
+  if (!size.ok()) return size.status();
+  absl::StatusOr<uint64_t> after = ParsePageToken(page_token);
+  if (!after.ok()) return after.status();
+  return Paging{*size, *after};
+}
+
 }  // namespace
 
 class Server::IngestImpl final : public v1::IngestService::Service {
@@ -310,20 +323,18 @@ class Server::DocumentsImpl final : public v1::DocumentService::Service {
                              v1::ListDocumentsResponse* resp) override {
     absl::StatusOr<Caller> caller = s_->auth_->Identify(*ctx);
     if (!caller.ok()) return ToGrpc(caller.status());
-    absl::StatusOr<int> size = PageSize(req->page_size());
-    if (!size.ok()) return ToGrpc(size.status());
-    absl::StatusOr<uint64_t> after = ParsePageToken(req->page_token());
-    if (!after.ok()) return ToGrpc(after.status());
+    absl::StatusOr<Paging> paging = ParsePaging(req->page_size(), req->page_token());
+    if (!paging.ok()) return ToGrpc(paging.status());
     index::SearchFilter filter = FromProto(req->filters());
     filter.caller_labels = caller->labels;
     absl::StatusOr<std::vector<index::DocumentRecord>> docs =
-        s_->index_->ListDocuments(*after, static_cast<size_t>(*size) + 1, filter);
+        s_->index_->ListDocuments(paging->after, static_cast<size_t>(paging->size) + 1, filter);
     if (!docs.ok()) return ToGrpc(docs.status());
-    for (size_t i = 0; i < docs->size() && i < static_cast<size_t>(*size); ++i) {
+    for (size_t i = 0; i < docs->size() && i < static_cast<size_t>(paging->size); ++i) {
       ToProto((*docs)[i], false, resp->add_documents());
     }
-    if (docs->size() > static_cast<size_t>(*size)) {
-      resp->set_next_page_token(absl::StrCat((*docs)[*size - 1].id));
+    if (docs->size() > static_cast<size_t>(paging->size)) {
+      resp->set_next_page_token(absl::StrCat((*docs)[paging->size - 1].id));
     }
     return grpc::Status::OK;
   }
@@ -361,14 +372,12 @@ class Server::DocumentsImpl final : public v1::DocumentService::Service {
     if (!caller.ok()) return ToGrpc(caller.status());
     absl::StatusOr<index::DocumentRecord> doc = VisibleDocument(*caller, req->document_id());
     if (!doc.ok()) return ToGrpc(doc.status());
-    absl::StatusOr<int> size = PageSize(req->page_size());
-    if (!size.ok()) return ToGrpc(size.status());
-    absl::StatusOr<uint64_t> after = ParsePageToken(req->page_token());
-    if (!after.ok()) return ToGrpc(after.status());
+    absl::StatusOr<Paging> paging = ParsePaging(req->page_size(), req->page_token());
+    if (!paging.ok()) return ToGrpc(paging.status());
     int added = 0;
     for (uint64_t pid : doc->passage_ids) {
-      if (pid <= *after) continue;
-      if (added == *size) {
+      if (pid <= paging->after) continue;
+      if (added == paging->size) {
         resp->set_next_page_token(absl::StrCat(resp->passages(added - 1).passage_id()));
         break;
       }
@@ -430,19 +439,17 @@ class Server::AuditImpl final : public v1::AuditService::Service {
                                 v1::ListAuditRecordsResponse* resp) override {
     absl::StatusOr<Caller> caller = s_->auth_->Identify(*ctx);
     if (!caller.ok()) return ToGrpc(caller.status());
-    absl::StatusOr<int> size = PageSize(req->page_size());
-    if (!size.ok()) return ToGrpc(size.status());
-    absl::StatusOr<uint64_t> after = ParsePageToken(req->page_token());
-    if (!after.ok()) return ToGrpc(after.status());
+    absl::StatusOr<Paging> paging = ParsePaging(req->page_size(), req->page_token());
+    if (!paging.ok()) return ToGrpc(paging.status());
     std::string who = caller->admin ? req->caller() : caller->identity;
     absl::StatusOr<std::vector<index::AuditRecord>> records =
-        s_->index_->audit().List(*after, static_cast<size_t>(*size) + 1, who);
+        s_->index_->audit().List(paging->after, static_cast<size_t>(paging->size) + 1, who);
     if (!records.ok()) return ToGrpc(records.status());
-    for (size_t i = 0; i < records->size() && i < static_cast<size_t>(*size); ++i) {
+    for (size_t i = 0; i < records->size() && i < static_cast<size_t>(paging->size); ++i) {
       ToProto((*records)[i], resp->add_records());
     }
-    if (records->size() > static_cast<size_t>(*size)) {
-      resp->set_next_page_token(absl::StrCat((*records)[*size - 1].id));
+    if (records->size() > static_cast<size_t>(paging->size)) {
+      resp->set_next_page_token(absl::StrCat((*records)[paging->size - 1].id));
     }
     return grpc::Status::OK;
   }
