@@ -75,6 +75,10 @@ std::string EmbeddingText(const std::string& title, const std::vector<std::strin
   return absl::StrCat(title, "\n", absl::StrJoin(section, " > "), "\n", text);
 }
 
+Ingester::Ingester(const IngesterOptions& options) : options_(options) {
+  if (options_.sandbox) parsers_ = NewPdfParserPool(options_.extract, options_.sandbox_limits);
+}
+
 absl::StatusOr<std::unique_ptr<Ingester>> Ingester::Open(const IngesterOptions& options) {
   if (options.index == nullptr || options.embedder == nullptr) {
     return absl::InvalidArgumentError("ingester: index and embedder are required");
@@ -109,9 +113,8 @@ absl::StatusOr<IngestResult> Ingester::Ingest(std::string_view bytes,
   switch (type) {
     case ContentType::kPdf: {
       GREFFIER_ASSIGN_OR_RETURN(
-          extracted, options_.sandbox ? ExtractPdfSandboxed(bytes, source_path, options_.extract,
-                                                            options_.sandbox_limits)
-                                      : ExtractPdf(bytes, source_path, options_.extract));
+          extracted, parsers_ != nullptr ? ExtractPdfInPool(parsers_.get(), bytes, source_path)
+                                         : ExtractPdf(bytes, source_path, options_.extract));
       break;
     }
     case ContentType::kText:

@@ -49,8 +49,9 @@ struct IngesterOptions {
   SplitterOptions splitter;
   // Layout analysis and OCR settings.
   ExtractOptions extract;
-  // Parse and OCR PDFs in a child process under `sandbox_limits`, so that a hostile file
-  // is rejected instead of crashing or hanging the caller. Default: true.
+  // Parse and OCR PDFs in child processes under `sandbox_limits` (long-lived workers, each
+  // document under its own limits), so that a hostile file is rejected instead of crashing
+  // or hanging the caller. Default: true.
   bool sandbox = true;
   SandboxOptions sandbox_limits;
 };
@@ -73,8 +74,11 @@ class Ingester {
                                       const IngestMetadata& metadata);
 
  private:
-  explicit Ingester(const IngesterOptions& options) : options_(options) {}
+  explicit Ingester(const IngesterOptions& options);
   IngesterOptions options_;
+  // Long-lived sandboxed parser processes (when options_.sandbox): a batch forks once per
+  // worker, not once per document.
+  std::unique_ptr<SandboxPool> parsers_;
   std::mutex write_mu_;
 };
 
