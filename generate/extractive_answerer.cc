@@ -107,13 +107,25 @@ ExtractiveAnswer AnswerExtractively(const std::string& question,
   const bool wants_number = AsksForNumber(question);
 
   const AnswerKind kind = KindOf(question);
+  // The subject of a passage is often named only in its document's title ("Jakob Böhme"), and
+  // questions name it: the title's terms count for every sentence of the passage.
+  std::vector<std::set<std::string>> title_terms(passages.size());
+  if (options.title_weight > 0) {
+    for (size_t p = 0; p < passages.size(); ++p) {
+      for (auto& t : ContentTerms(passages[p].title)) title_terms[p].insert(std::move(t));
+    }
+  }
   std::vector<double> coverage(candidates.size(), 0.0);
   for (size_t i = 0; i < candidates.size(); ++i) {
     std::vector<std::string> terms = ContentTerms(candidates[i].sentence.text);
     std::set<std::string> unique(terms.begin(), terms.end());
     double covered = 0;
     for (const auto& t : q_terms) {
-      if (unique.count(t)) covered += idf[t];
+      if (unique.count(t)) {
+        covered += idf[t];
+      } else if (title_terms[candidates[i].passage_index].count(t)) {
+        covered += options.title_weight * idf[t];
+      }
     }
     coverage[i] = covered / total;
   }
@@ -135,8 +147,10 @@ ExtractiveAnswer AnswerExtractively(const std::string& question,
     double score = coverage[i] + options.neighbour_weight * neighbour;
 
     if (Fits(kind, c.sentence.text)) score += 0.05;
-    // Passage rank from retrieval is evidence too; a mild prior keeps ties stable.
-    score += options.rank_prior / (1.0 + c.passage_index);
+    // Retrieval weighed the whole passage: its relative score and the share of the question
+    // it covers are evidence for each of its sentences.
+    const ShownPassage& from = passages[c.passage_index];
+    score += options.passage_prior * from.relevance * from.coverage;
     if (wants_number && !NumbersIn(c.sentence.text).empty()) score += 0.1;
     if (terms.size() < 3) score *= 0.5;  // headings and fragments
     c.score = score;

@@ -191,7 +191,13 @@ absl::Status AskPipeline::Answer(Run& run, const std::function<bool(const v1::As
       used += tokens;
     }
     passages_part += block;
-    run.shown.push_back({number, r.document.title, r.passage.text});
+    generate::ShownPassage shown;
+    shown.number = number;
+    shown.title = r.document.title;
+    shown.text = r.passage.text;
+    shown.relevance = run.retrieved[0].score > 0 ? r.score / run.retrieved[0].score : 1.0;
+    shown.coverage = r.coverage;
+    run.shown.push_back(std::move(shown));
     run.evidence = std::max(run.evidence, r.coverage);
     v1::ShownPassage* sp = passages_event.mutable_passages()->add_passages();
     sp->set_number(number);

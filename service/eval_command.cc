@@ -30,7 +30,7 @@ const char kUsage[] =
     "                     [--max-queries N] [--data DIR] [--min-evidence X]\n"
     "                     [--unanswerable other-queries.jsonl]\n"
     "answers tuning: [--k N] [--keep-ratio X] [--max-sentences N] [--neighbour-weight X]\n"
-    "                [--rank-prior X] [--show-misses N]\n"
+    "                [--passage-prior X] [--show-misses N]\n"
     "retrieval: Recall@1/5/10/20, MRR@10, nDCG@10 and latency for BM25, dense and hybrid.\n"
     "answers:   share of questions whose cited spans contain an expected answer (queries\n"
     "           need an \"answers\" list), refusals, and Ask latency.\n"
@@ -267,7 +267,9 @@ int EvalAnswers(Setup& s, double min_evidence, const CliArgs& args) {
   AskPipelineOptions options;
   if (args.Has("keep-ratio")) options.extractive.keep_ratio = std::stod(args.Get("keep-ratio"));
   if (args.Has("k")) options.default_k = std::stoi(args.Get("k"));
-  if (args.Has("rank-prior")) options.extractive.rank_prior = std::stod(args.Get("rank-prior"));
+  if (args.Has("passage-prior")) {
+    options.extractive.passage_prior = std::stod(args.Get("passage-prior"));
+  }
   if (args.Has("neighbour-weight")) {
     options.extractive.neighbour_weight = std::stod(args.Get("neighbour-weight"));
   }
@@ -340,6 +342,12 @@ int EvalAnswers(Setup& s, double min_evidence, const CliArgs& args) {
       ++misses_shown;
       std::fprintf(stderr, "MISS %s\n  Q: %s\n  expected: %s\n  answer: %s\n", q.id.c_str(),
                    q.text.c_str(), expected->second[0].c_str(), final->answer().c_str());
+      for (const auto& c : final->citations()) {
+        auto p = s.index->GetPassage(c.passage_id());
+        if (!p.ok()) continue;
+        std::fprintf(stderr, "  cited [%d]: %s\n", c.number(),
+                     CodePointSpan(p->text, c.support_char_start(), c.support_char_end()).c_str());
+      }
     }
   }
   if (asked == 0) {
@@ -393,7 +401,7 @@ int RunEvalCommand(int argc, char** argv) {
   absl::StatusOr<CliArgs> args =
       ParseArgs(argc, argv, 2,
                 {"corpus", "queries", "qrels", "fields", "embedder", "max-queries", "data",
-                 "min-evidence", "keep-ratio", "max-sentences", "neighbour-weight", "rank-prior",
+                 "min-evidence", "keep-ratio", "max-sentences", "neighbour-weight", "passage-prior",
                  "unanswerable", "show-misses", "k"},
                 {});
   if (!args.ok() || args->positionals.size() != 1 ||
