@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <fstream>
 #include <sstream>
 
@@ -238,6 +239,10 @@ TEST_F(FrAdminPipelineTest, ScannedPagesAreOcrd) {
   ASSERT_TRUE(doc.ok());
   std::string ours;
   for (const auto& p : doc->pages) ours += p.text + "\n";
+  // GREFFIER_OCR_DUMP=FILE keeps our OCR text, to compare lines with the reference by eye.
+  if (const char* dump = std::getenv("GREFFIER_OCR_DUMP"); dump != nullptr) {
+    std::ofstream(dump) << ours;
+  }
   const fs::path ref = dir / "tesseract_ocr_txt/Ablon sur Seine.pdf.tiff.txt";
   if (fs::exists(ref)) {
     double agreement = Agreement(ours, NormalizeText(Read(ref)));
