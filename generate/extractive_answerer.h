@@ -36,8 +36,9 @@ struct ExtractiveOptions {
   // A further sentence is kept only if it scores at least this share of the best one.
   // Default: 0.3.
   double keep_ratio = 0.3;
-  // Sentences longer than this many bytes are not used whole. Default: 600.
-  size_t max_sentence_bytes = 600;
+  // Sentences longer than this many bytes are not used. Default: 1000 (600 lost 0.6 points of
+  // PIAF answers; longer limits gained nothing more).
+  size_t max_sentence_bytes = 1000;
   // Weight of the better neighbour sentence's match: questions often paraphrase the
   // sentence next to the answer. Default: 0.3.
   double neighbour_weight = 0.3;
