@@ -8,6 +8,7 @@
 
 #include "generate/quant.h"
 #include "generate/str_util.h"
+#include "generate/vocab.h"
 
 namespace greffier::generate {
 namespace {
@@ -191,6 +192,249 @@ void AddTokenizer(const ModelShape& sh, GgufWriter* w) {
   }
 }
 
+// The small vocabulary of the encoder shapes: every ASCII letter and digit
+// (word-initial and continuation), common punctuation, a few accented
+// letters and some frequent English and French words, so that ordinary text
+// tokenizes without unknown tokens. Then fillers "w<N>" up to `n_vocab`.
+// Pieces are in GGUF form: U+2581 marks a word start.
+std::vector<std::string> EncoderPieces(int n_vocab, int n_special) {
+  static const char* const kWords[] = {
+      "the",  "of",      "and",   "to",    "in",    "is",  "it",       "that",    "for",    "on",
+      "with", "as",      "was",   "by",    "at",    "an",  "be",       "this",    "are",    "from",
+      "or",   "which",   "rain",  "train", "court", "law", "contract", "payment", "notice", "le",
+      "la",   "les",     "de",    "des",   "du",    "et",  "un",       "une",     "est",    "dans",
+      "pour", "contrat", "délai", "été",   "ing",   "ed",  "tion",     "ment",    "er",     "es"};
+  const std::string kSp = "\xE2\x96\x81";  // U+2581
+  std::vector<std::string> out;
+  for (const char* w : kWords) out.push_back(kSp + w);
+  for (const char* w : {"ing", "ed", "tion", "ment", "er", "es", "s"}) out.push_back(w);
+  for (char c = 'a'; c <= 'z'; ++c) {
+    out.push_back(kSp + std::string(1, c));
+    out.push_back(std::string(1, c));
+  }
+  // Capitals for the case-sensitive unigram model (WordPiece lower-cases).
+  for (char c = 'A'; c <= 'Z'; ++c) {
+    out.push_back(kSp + std::string(1, c));
+    out.push_back(std::string(1, c));
+  }
+  for (char c = '0'; c <= '9'; ++c) {
+    out.push_back(kSp + std::string(1, c));
+    out.push_back(std::string(1, c));
+  }
+  for (const char* p : {".", ",", "!", "?", "-", "'", ":", ";", "(", ")", "\"", "/"}) {
+    out.push_back(kSp + p);
+    out.push_back(p);
+  }
+  for (const char* p : {"\xC3\xA9", "\xC3\xA8", "\xC3\xA0", "\xC3\xA7"}) {  // é è à ç
+    out.push_back(kSp + p);
+    out.push_back(p);
+  }
+  // Both forms of a word may collide ("▁ing" and "▁es" above): keep the first.
+  std::vector<std::string> unique;
+  for (const std::string& p : out) {
+    if (std::find(unique.begin(), unique.end(), p) == unique.end()) unique.push_back(p);
+  }
+  for (int i = 0; n_special + static_cast<int>(unique.size()) < n_vocab; ++i) {
+    unique.push_back(Cat(kSp, "w", i));
+  }
+  return unique;
+}
+
+// Writes the tokenizer of an encoder shape; returns the vocabulary size.
+int AddEncoderTokenizer(const ModelShape& sh, GgufWriter* w) {
+  std::vector<std::string> tokens;
+  std::vector<int32_t> types;
+  if (sh.vocab == "unigram") {
+    // XLM-RoBERTa's order after llama.cpp's realignment: <s> <pad> </s> <unk>.
+    tokens = {"<s>", "<pad>", "</s>", "<unk>"};
+    types = {3, 3, 3, 2};
+    std::vector<std::string> pieces = EncoderPieces(sh.n_vocab, 5);
+    pieces.insert(pieces.begin(), "\xE2\x96\x81");  // a lone word-start marker
+    std::vector<float> scores(tokens.size(), 0.f);
+    for (size_t i = 0; i < pieces.size(); ++i) {
+      const std::string& p = pieces[i];
+      // Whole words are likelier than the characters that spell them.
+      const bool single = p.size() <= 2 || (p.size() <= 5 && p.rfind("\xE2\x96\x81", 0) == 0);
+      scores.push_back(single ? -8.f - 0.001f * i : -3.f - 0.001f * i);
+      tokens.push_back(p);
+      types.push_back(1);
+    }
+    w->SetString("tokenizer.ggml.model", "t5");
+    w->SetString("tokenizer.ggml.pre", "default");
+    w->SetStringArray("tokenizer.ggml.tokens", tokens);
+    w->SetFloatArray("tokenizer.ggml.scores", scores);
+    w->SetInt32Array("tokenizer.ggml.token_type", types);
+    w->SetBool("tokenizer.ggml.add_space_prefix", true);
+    w->SetBool("tokenizer.ggml.remove_extra_whitespaces", true);
+    w->SetUint32("tokenizer.ggml.bos_token_id", 0);
+    w->SetUint32("tokenizer.ggml.padding_token_id", 1);
+    w->SetUint32("tokenizer.ggml.eos_token_id", 2);
+    w->SetUint32("tokenizer.ggml.unknown_token_id", 3);
+    w->SetBool("tokenizer.ggml.add_bos_token", true);
+    w->SetBool("tokenizer.ggml.add_eos_token", true);
+  } else {
+    // BERT keeps its special tokens as they are (no word-start marker).
+    tokens = {"[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"};
+    types = {3, 3, 3, 3, 3};
+    for (std::string& p : EncoderPieces(sh.n_vocab, 5)) {
+      tokens.push_back(std::move(p));
+      types.push_back(1);
+    }
+    w->SetString("tokenizer.ggml.model", "bert");
+    w->SetString("tokenizer.ggml.pre", "default");
+    w->SetStringArray("tokenizer.ggml.tokens", tokens);
+    w->SetInt32Array("tokenizer.ggml.token_type", types);
+    w->SetUint32("tokenizer.ggml.padding_token_id", 0);
+    w->SetUint32("tokenizer.ggml.unknown_token_id", 1);
+    w->SetUint32("tokenizer.ggml.cls_token_id", 2);
+    w->SetUint32("tokenizer.ggml.seperator_token_id", 3);
+    w->SetUint32("tokenizer.ggml.mask_token_id", 4);
+  }
+  w->SetUint32("tokenizer.ggml.token_type_count", sh.n_token_types);
+  return static_cast<int>(tokens.size());
+}
+
+// Copies the tokenizer metadata of a GGUF file; returns the vocabulary size.
+absl::StatusOr<int> CopyTokenizer(const std::string& path, GgufWriter* w) {
+  auto file = GgufFile::Open(path);
+  if (!file.ok()) return file.status();
+  auto vocab = VocabFromGguf(**file);
+  if (!vocab.ok()) return vocab.status();
+  const TokenizerVocab& v = *vocab;
+  if (!v.precompiled_charsmap.empty()) {
+    return absl::UnimplementedError(
+        Cat(path, ": copying tokenizer.ggml.precompiled_charsmap is not supported"));
+  }
+  w->SetString("tokenizer.ggml.model", v.model);
+  w->SetString("tokenizer.ggml.pre", v.pre.empty() ? "default" : v.pre);
+  w->SetStringArray("tokenizer.ggml.tokens", v.tokens);
+  if (!v.scores.empty()) w->SetFloatArray("tokenizer.ggml.scores", v.scores);
+  if (!v.token_types.empty()) w->SetInt32Array("tokenizer.ggml.token_type", v.token_types);
+  if (!v.merges.empty()) w->SetStringArray("tokenizer.ggml.merges", v.merges);
+  const std::pair<const char*, const std::optional<int32_t>*> ids[] = {
+      {"tokenizer.ggml.bos_token_id", &v.bos_id},
+      {"tokenizer.ggml.eos_token_id", &v.eos_id},
+      {"tokenizer.ggml.eot_token_id", &v.eot_id},
+      {"tokenizer.ggml.eom_token_id", &v.eom_id},
+      {"tokenizer.ggml.unknown_token_id", &v.unknown_id},
+      {"tokenizer.ggml.padding_token_id", &v.padding_id},
+      {"tokenizer.ggml.seperator_token_id", &v.sep_id},
+      {"tokenizer.ggml.cls_token_id", &v.cls_id},
+      {"tokenizer.ggml.mask_token_id", &v.mask_id}};
+  for (const auto& [key, id] : ids) {
+    if (id->has_value() && **id >= 0) w->SetUint32(key, static_cast<uint32_t>(**id));
+  }
+  const std::pair<const char*, const std::optional<bool>*> flags[] = {
+      {"tokenizer.ggml.add_bos_token", &v.add_bos},
+      {"tokenizer.ggml.add_eos_token", &v.add_eos},
+      {"tokenizer.ggml.add_space_prefix", &v.add_space_prefix},
+      {"tokenizer.ggml.remove_extra_whitespaces", &v.remove_extra_whitespaces}};
+  for (const auto& [key, flag] : flags) {
+    if (flag->has_value()) w->SetBool(key, **flag);
+  }
+  return static_cast<int>(v.tokens.size());
+}
+
+// A random-weight encoder in llama.cpp's `bert` layout.
+absl::Status BuildRandomEncoder(const MakeModelOptions& options, const std::string& preset,
+                                GgmlType base, GgufWriter* w) {
+  ModelShape sh = options.shape;
+  if (sh.vocab != "wordpiece" && sh.vocab != "unigram") {
+    return absl::InvalidArgumentError(
+        Cat("unknown encoder vocabulary '", sh.vocab, "' (known: wordpiece, unigram)"));
+  }
+  if (sh.n_embd <= 0 || sh.n_head <= 0 || sh.n_embd % sh.n_head != 0 || sh.n_layer <= 0 ||
+      sh.n_ff <= 0 || sh.n_ctx <= 0 || sh.n_token_types <= 0 || sh.pooling_type < 0 ||
+      sh.pooling_type > 3) {
+    return absl::InvalidArgumentError("inconsistent encoder shape");
+  }
+  const std::string a = "bert";
+  w->SetString("general.architecture", a);
+  w->SetString("general.name",
+               options.name.empty()
+                   ? Cat("random-", sh.vocab == "unigram" ? "xlmr" : "bert", "-", preset)
+                   : options.name);
+  w->SetUint32(a + ".context_length", sh.n_ctx);
+  w->SetUint32(a + ".embedding_length", sh.n_embd);
+  w->SetUint32(a + ".block_count", sh.n_layer);
+  w->SetUint32(a + ".feed_forward_length", sh.n_ff);
+  w->SetUint32(a + ".attention.head_count", sh.n_head);
+  w->SetFloat32(a + ".attention.layer_norm_epsilon", 1e-12f);
+  w->SetBool(a + ".attention.causal", false);
+  w->SetUint32(a + ".pooling_type", sh.pooling_type);
+  if (options.vocab_from.empty()) {
+    sh.n_vocab = AddEncoderTokenizer(sh, w);
+  } else {
+    absl::StatusOr<int> n = CopyTokenizer(options.vocab_from, w);
+    if (!n.ok()) return n.status();
+    sh.n_vocab = *n;
+    w->SetUint32("tokenizer.ggml.token_type_count", sh.n_token_types);
+  }
+
+  const uint64_t seed = options.seed;
+  auto add_matrix = [&](const std::string& name, std::string_view role, int layer, int64_t cols,
+                        int64_t rows) {
+    GgmlType t = Fallback(MatrixType(preset, base, role, layer, sh.n_layer, false), cols);
+    // Uniform weights of scale 1/sqrt(cols) keep pre-norm activations of order 1.
+    float scale = role == "token_embd" ? 1.f : 1.f / std::sqrt(cols);
+    return w->AddTensorLazy(name, t, {static_cast<uint64_t>(cols), static_cast<uint64_t>(rows)},
+                            [=] {
+                              auto x = RandomFloats(name, seed, cols * rows, 0.f, scale);
+                              return QuantizeParallel(t, x, rows, cols);
+                            });
+  };
+  auto add_floats = [&](const std::string& name, GgmlType t, std::vector<uint64_t> ne, float center,
+                        float scale) -> absl::Status {
+    int64_t n = 1;
+    for (uint64_t d : ne) n *= static_cast<int64_t>(d);
+    auto x = RandomFloats(name, seed, n, center, scale);
+    auto bytes =
+        QuantizeRows(t, x.data(), n / static_cast<int64_t>(ne[0]), static_cast<int64_t>(ne[0]));
+    if (!bytes.ok()) return bytes.status();
+    return w->AddTensor(name, t, std::move(ne), std::move(*bytes));
+  };
+  auto add_vector = [&](const std::string& name, int64_t n, float center, float scale) {
+    return add_floats(name, GgmlType::kF32, {static_cast<uint64_t>(n)}, center, scale);
+  };
+  // Position and token-type tables stay in a float type, as quantizers leave them.
+  const bool float_base =
+      base == GgmlType::kF32 || base == GgmlType::kF16 || base == GgmlType::kBF16;
+  const GgmlType pos_type = float_base ? base : GgmlType::kF16;
+  const uint64_t E = static_cast<uint64_t>(sh.n_embd);
+  absl::Status s;
+  if (!(s = add_matrix("token_embd.weight", "token_embd", 0, sh.n_embd, sh.n_vocab)).ok() ||
+      !(s = add_floats("token_types.weight", GgmlType::kF32,
+                       {E, static_cast<uint64_t>(sh.n_token_types)}, 0.f, 0.5f))
+           .ok() ||
+      !(s = add_floats("position_embd.weight", pos_type, {E, static_cast<uint64_t>(sh.n_ctx)}, 0.f,
+                       0.5f))
+           .ok() ||
+      !(s = add_vector("token_embd_norm.weight", sh.n_embd, 1.f, 0.1f)).ok() ||
+      !(s = add_vector("token_embd_norm.bias", sh.n_embd, 0.f, 0.1f)).ok()) {
+    return s;
+  }
+  for (int i = 0; i < sh.n_layer; ++i) {
+    const std::string b = Cat("blk.", i, ".");
+    for (const char* m : {"attn_q", "attn_k", "attn_v", "attn_output"}) {
+      if (!(s = add_matrix(b + m + ".weight", m, i, sh.n_embd, sh.n_embd)).ok() ||
+          !(s = add_vector(b + m + ".bias", sh.n_embd, 0.f, 0.2f)).ok()) {
+        return s;
+      }
+    }
+    if (!(s = add_vector(b + "attn_output_norm.weight", sh.n_embd, 1.f, 0.1f)).ok() ||
+        !(s = add_vector(b + "attn_output_norm.bias", sh.n_embd, 0.f, 0.1f)).ok() ||
+        !(s = add_matrix(b + "ffn_up.weight", "ffn_up", i, sh.n_embd, sh.n_ff)).ok() ||
+        !(s = add_vector(b + "ffn_up.bias", sh.n_ff, 0.f, 0.2f)).ok() ||
+        !(s = add_matrix(b + "ffn_down.weight", "ffn_down", i, sh.n_ff, sh.n_embd)).ok() ||
+        !(s = add_vector(b + "ffn_down.bias", sh.n_embd, 0.f, 0.2f)).ok() ||
+        !(s = add_vector(b + "layer_output_norm.weight", sh.n_embd, 1.f, 0.1f)).ok() ||
+        !(s = add_vector(b + "layer_output_norm.bias", sh.n_embd, 0.f, 0.1f)).ok()) {
+      return s;
+    }
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 ModelShape TinyLlamaShape() {
@@ -240,23 +484,64 @@ ModelShape TinyShape(std::string_view arch) {
   return s;
 }
 
+ModelShape BertTinyShape() {
+  ModelShape s;
+  s.arch = "bert";
+  s.n_embd = 32;
+  s.n_layer = 2;
+  s.n_head = 4;
+  s.n_head_kv = 4;
+  s.n_ff = 64;
+  s.n_vocab = 0;  // the small vocabulary alone
+  s.n_ctx = 64;
+  s.vocab = "wordpiece";
+  s.pooling_type = 1;
+  s.n_token_types = 2;
+  return s;
+}
+
+ModelShape XlmrTinyShape() {
+  ModelShape s = BertTinyShape();
+  s.vocab = "unigram";
+  s.pooling_type = 2;
+  s.n_token_types = 1;
+  return s;
+}
+
+ModelShape MiniLmL6Shape() {
+  ModelShape s = BertTinyShape();
+  s.n_embd = 384;
+  s.n_layer = 6;
+  s.n_head = 12;
+  s.n_head_kv = 12;
+  s.n_ff = 1536;
+  s.n_vocab = 30522;
+  s.n_ctx = 512;
+  return s;
+}
+
 absl::StatusOr<ModelShape> ShapeByName(std::string_view name) {
   if (name == "tinyllama") return TinyLlamaShape();
   if (name == "qwen2-0.5b") return Qwen2HalfBShape();
   if (name == "tiny") return TinyShape("llama");
   if (name == "tiny-qwen2") return TinyShape("qwen2");
+  if (name == "bert-tiny") return BertTinyShape();
+  if (name == "xlmr-tiny") return XlmrTinyShape();
+  if (name == "minilm-l6") return MiniLmL6Shape();
   return absl::InvalidArgumentError(
-      Cat("unknown shape '", name, "' (known: tinyllama, qwen2-0.5b, tiny, tiny-qwen2)"));
+      Cat("unknown shape '", name,
+          "' (known: tinyllama, qwen2-0.5b, tiny, tiny-qwen2, bert-tiny, xlmr-tiny, minilm-l6)"));
 }
 
 absl::Status BuildRandomModel(const MakeModelOptions& options, GgufWriter* w) {
   const ModelShape& sh = options.shape;
-  if (sh.arch != "llama" && sh.arch != "qwen2") {
+  if (sh.arch != "llama" && sh.arch != "qwen2" && sh.arch != "bert") {
     return absl::InvalidArgumentError(
-        Cat("unknown architecture '", sh.arch, "' (known: llama, qwen2)"));
+        Cat("unknown architecture '", sh.arch, "' (known: llama, qwen2, bert)"));
   }
-  if (sh.n_embd <= 0 || sh.n_head <= 0 || sh.n_head_kv <= 0 || sh.n_embd % sh.n_head != 0 ||
-      sh.n_head % sh.n_head_kv != 0 || sh.n_layer <= 0 || sh.n_ff <= 0 || sh.n_vocab < 260) {
+  if (sh.arch != "bert" &&
+      (sh.n_embd <= 0 || sh.n_head <= 0 || sh.n_head_kv <= 0 || sh.n_embd % sh.n_head != 0 ||
+       sh.n_head % sh.n_head_kv != 0 || sh.n_layer <= 0 || sh.n_ff <= 0 || sh.n_vocab < 260)) {
     return absl::InvalidArgumentError("inconsistent model shape");
   }
   std::string preset = options.type;
@@ -272,10 +557,12 @@ absl::Status BuildRandomModel(const MakeModelOptions& options, GgufWriter* w) {
     }
     base = *t;
   }
+  if (sh.arch == "bert") return BuildRandomEncoder(options, preset, base, w);
   const std::string a = sh.arch;
   const int hd = sh.n_embd / sh.n_head;
   w->SetString("general.architecture", a);
-  w->SetString("general.name", Cat("random-", a, "-", preset));
+  w->SetString("general.name",
+               options.name.empty() ? Cat("random-", a, "-", preset) : options.name);
   w->SetUint32(a + ".context_length", sh.n_ctx);
   w->SetUint32(a + ".embedding_length", sh.n_embd);
   w->SetUint32(a + ".block_count", sh.n_layer);

@@ -37,12 +37,17 @@ const char kAuditUsage[] =
 int RunReembedCommand(int argc, char** argv) {
   absl::StatusOr<CliArgs> args = ParseArgs(argc, argv, 2, {"data", "embedder"}, {});
   const char kUsage[] =
-      "usage: greffier reembed --data DIR [--embedder lsa|hashing]\n"
+      "usage: greffier reembed --data DIR [--embedder lsa|hashing|gguf:FILE.gguf]\n"
       "Re-embeds every passage (the server must be stopped). lsa (default) trains a latent\n"
-      "semantic model on the archive's own passages; hashing needs no training.\n";
+      "semantic model on the archive's own passages; hashing needs no training; gguf:FILE\n"
+      "runs a GGUF embedding model (BERT/MiniLM/bge, XLM-RoBERTa/e5/bge-m3) natively and\n"
+      "records its path in DIR, so that serve, eval and audit use it from then on.\n";
   if (!args.ok() || args->Get("data").empty()) return Usage(kUsage);
-  std::string kind = args->Get("embedder", "lsa");
-  if (kind != "lsa" && kind != "hashing") return Usage(kUsage);
+  absl::StatusOr<EmbedderSpec> spec = ParseEmbedderSpec(args->Get("embedder", "lsa"));
+  if (!spec.ok()) {
+    std::fprintf(stderr, "greffier reembed: %s\n", std::string(spec.status().message()).c_str());
+    return Usage(kUsage);
+  }
   const std::string dir = args->Get("data");
   // Open with whatever the directory uses now, then switch.
   index::IndexOptions o;
@@ -54,8 +59,7 @@ int RunReembedCommand(int argc, char** argv) {
     std::fprintf(stderr, "reembed: resuming an interrupted re-embedding\n");
   }
   if (!index.ok()) return Fail("reembed", index.status());
-  absl::StatusOr<std::unique_ptr<generate::Embedder>> e =
-      Reembed(**index, dir, kind == "lsa" ? EmbedderKind::kLsa : EmbedderKind::kHashing);
+  absl::StatusOr<std::unique_ptr<generate::Embedder>> e = Reembed(**index, dir, *spec);
   if (!e.ok()) return Fail("reembed", e.status());
   std::printf("%s: %llu passages now embedded with %s\n", dir.c_str(),
               static_cast<unsigned long long>((*index)->Stats().vectors), (*e)->Identity().c_str());

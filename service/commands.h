@@ -12,7 +12,7 @@ int RunMakeSamplesCommand(int argc, char** argv);
 int RunClientCommand(int argc, char** argv);
 // `greffier ingest --data DIR PATH...`: batch ingestion into a data directory.
 int RunIngestCommand(int argc, char** argv);
-// `greffier reembed --data DIR [--embedder lsa|hashing]`
+// `greffier reembed --data DIR [--embedder lsa|hashing|gguf:FILE.gguf]`
 int RunReembedCommand(int argc, char** argv);
 // `greffier audit verify|export|replay --data DIR ...`
 int RunAuditCommand(int argc, char** argv);

@@ -3,8 +3,10 @@
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
+#include <fstream>
 
 #include "absl/strings/str_cat.h"
+#include "generate/encoder.h"
 #include "generate/hashing_embedder.h"
 #include "generate/lsa_embedder.h"
 #include "index/status_macros.h"
@@ -14,8 +16,34 @@ namespace greffier::service {
 namespace {
 
 constexpr char kLsaFile[] = "embedder.lsa";
+// One line: the absolute path of the GGUF embedding model the index was embedded with.
+constexpr char kGgufFile[] = "embedder.gguf";
+
+absl::StatusOr<std::unique_ptr<generate::Embedder>> OpenGguf(const std::string& path) {
+  generate::EncoderOptions o;
+  o.model_path = path;
+  GREFFIER_ASSIGN_OR_RETURN(std::unique_ptr<generate::GgufEncoder> e,
+                            generate::GgufEncoder::Open(o));
+  return std::unique_ptr<generate::Embedder>(std::move(e));
+}
 
 }  // namespace
+
+absl::StatusOr<EmbedderSpec> ParseEmbedderSpec(const std::string& flag) {
+  EmbedderSpec spec;
+  if (flag == "hashing") {
+    spec.kind = EmbedderKind::kHashing;
+  } else if (flag == "lsa") {
+    spec.kind = EmbedderKind::kLsa;
+  } else if (flag.rfind("gguf:", 0) == 0 && flag.size() > 5) {
+    spec.kind = EmbedderKind::kGguf;
+    spec.model_path = flag.substr(5);
+  } else {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--embedder must be ", kEmbedderChoices, ", not '", flag, "'"));
+  }
+  return spec;
+}
 
 index::RetrieverOptions RetrieverOptionsFor(const generate::Embedder& embedder) {
   index::RetrieverOptions o;
@@ -23,9 +51,27 @@ index::RetrieverOptions RetrieverOptionsFor(const generate::Embedder& embedder) 
   return o;
 }
 
-absl::StatusOr<std::unique_ptr<generate::Embedder>> LoadEmbedder(const std::string& data_dir) {
-  std::filesystem::path lsa = std::filesystem::path(data_dir) / kLsaFile;
+absl::StatusOr<std::unique_ptr<generate::Embedder>> LoadEmbedder(
+    const std::string& data_dir, const std::string& embedding_model) {
+  if (!embedding_model.empty()) return OpenGguf(embedding_model);
   std::error_code ec;
+  std::filesystem::path gguf = std::filesystem::path(data_dir) / kGgufFile;
+  if (std::filesystem::exists(gguf, ec)) {
+    std::ifstream in(gguf);
+    std::string path;
+    std::getline(in, path);
+    if (path.empty()) {
+      return absl::DataLossError(absl::StrCat(gguf.string(), " names no embedding model"));
+    }
+    absl::StatusOr<std::unique_ptr<generate::Embedder>> e = OpenGguf(path);
+    if (!e.ok()) {
+      return absl::Status(e.status().code(),
+                          absl::StrCat("the embedding model recorded in ", gguf.string(), ": ",
+                                       e.status().message()));
+    }
+    return e;
+  }
+  std::filesystem::path lsa = std::filesystem::path(data_dir) / kLsaFile;
   if (std::filesystem::exists(lsa, ec)) {
     GREFFIER_ASSIGN_OR_RETURN(std::unique_ptr<generate::LsaEmbedder> model,
                               generate::LsaEmbedder::Load(lsa));
@@ -51,12 +97,35 @@ absl::StatusOr<std::unique_ptr<index::Index>> OpenIndex(const std::string& data_
 absl::StatusOr<std::unique_ptr<generate::Embedder>> Reembed(index::Index& index,
                                                             const std::string& data_dir,
                                                             EmbedderKind kind) {
+  EmbedderSpec spec;
+  spec.kind = kind;
+  return Reembed(index, data_dir, spec);
+}
+
+absl::StatusOr<std::unique_ptr<generate::Embedder>> Reembed(index::Index& index,
+                                                            const std::string& data_dir,
+                                                            const EmbedderSpec& spec) {
+  const EmbedderKind kind = spec.kind;
   auto start = std::chrono::steady_clock::now();
   std::unique_ptr<generate::Embedder> embedder;
   std::filesystem::path lsa_path = std::filesystem::path(data_dir) / kLsaFile;
-  std::filesystem::path next_path = lsa_path;
+  std::filesystem::path gguf_path = std::filesystem::path(data_dir) / kGgufFile;
+  std::filesystem::path next_path = kind == EmbedderKind::kGguf ? gguf_path : lsa_path;
   next_path += ".next";
-  if (kind == EmbedderKind::kLsa) {
+  if (kind == EmbedderKind::kGguf) {
+    if (spec.model_path.empty()) return absl::InvalidArgumentError("no GGUF embedding model");
+    std::error_code ec;
+    std::filesystem::path model = std::filesystem::absolute(spec.model_path, ec);
+    if (ec) return absl::InvalidArgumentError(absl::StrCat(spec.model_path, ": ", ec.message()));
+    GREFFIER_ASSIGN_OR_RETURN(embedder, OpenGguf(model.string()));
+    // Recorded only once every passage is re-embedded (rename below).
+    std::ofstream out(next_path, std::ios::trunc);
+    out << model.string() << "\n";
+    out.close();
+    if (!out) {
+      return absl::UnavailableError(absl::StrCat("cannot write ", next_path.string()));
+    }
+  } else if (kind == EmbedderKind::kLsa) {
     std::vector<std::string> texts;
     uint64_t after = 0;
     index::SearchFilter everything;
@@ -93,6 +162,11 @@ absl::StatusOr<std::unique_ptr<generate::Embedder>> Reembed(index::Index& index,
     std::filesystem::rename(next_path, lsa_path, ec);
   } else {
     std::filesystem::remove(lsa_path, ec);
+  }
+  if (!ec && kind == EmbedderKind::kGguf) {
+    std::filesystem::rename(next_path, gguf_path, ec);
+  } else if (!ec) {
+    std::filesystem::remove(gguf_path, ec);
   }
   if (ec) return absl::UnavailableError(absl::StrCat("cannot install the model: ", ec.message()));
   std::fprintf(stderr, "reembed: done in %.1f s\n",

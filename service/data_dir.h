@@ -11,10 +11,13 @@
 
 namespace greffier::service {
 
-// The embedder a data directory uses: the corpus-trained LSA model stored in it
-// (embedder.lsa, written by `greffier reembed --embedder lsa`), else the feature-hashing
+// The embedder a data directory uses: `embedding_model` when given (a GGUF embedding
+// model); else the GGUF model that `greffier reembed --embedder gguf:FILE` recorded in it
+// (embedder.gguf holds the model's path); else the corpus-trained LSA model stored in it
+// (embedder.lsa, written by `greffier reembed --embedder lsa`); else the feature-hashing
 // default that needs no model.
-absl::StatusOr<std::unique_ptr<generate::Embedder>> LoadEmbedder(const std::string& data_dir);
+absl::StatusOr<std::unique_ptr<generate::Embedder>> LoadEmbedder(
+    const std::string& data_dir, const std::string& embedding_model = "");
 
 // Opens the index of `data_dir` with `embedder`. Read-only opens accept whatever embedder
 // the directory was built with.
@@ -23,11 +26,26 @@ absl::StatusOr<std::unique_ptr<index::Index>> OpenIndex(const std::string& data_
                                                         bool read_only,
                                                         const std::string& faiss_factory = "Flat");
 
-enum class EmbedderKind { kHashing, kLsa };
+enum class EmbedderKind { kHashing, kLsa, kGguf };
+
+// An embedder as `--embedder` names it: "hashing", "lsa" or "gguf:FILE" (a GGUF embedding
+// model: BERT/MiniLM/bge with WordPiece, XLM-RoBERTa/e5/bge-m3 with unigram).
+struct EmbedderSpec {
+  EmbedderKind kind = EmbedderKind::kHashing;
+  // The model file of kGguf. Default: "".
+  std::string model_path;
+};
+// The `--embedder` values, for usage texts.
+inline constexpr char kEmbedderChoices[] = "lsa|hashing|gguf:FILE.gguf";
+absl::StatusOr<EmbedderSpec> ParseEmbedderSpec(const std::string& flag);
 
 // Switches `index` (opened on `data_dir`) to a new embedder: for kLsa, trains the model on
-// the stored passages and saves it in the directory; then re-embeds every passage. Prints
-// progress to stderr. Returns the embedder now in use.
+// the stored passages and saves it in the directory; for kGguf, opens the model and records
+// its path in the directory; then re-embeds every passage. Prints progress to stderr.
+// Returns the embedder now in use.
+absl::StatusOr<std::unique_ptr<generate::Embedder>> Reembed(index::Index& index,
+                                                            const std::string& data_dir,
+                                                            const EmbedderSpec& spec);
 absl::StatusOr<std::unique_ptr<generate::Embedder>> Reembed(index::Index& index,
                                                             const std::string& data_dir,
                                                             EmbedderKind kind);

@@ -26,7 +26,8 @@ using Clock = std::chrono::steady_clock;
 
 const char kUsage[] =
     "usage: greffier eval retrieval|answers --corpus corpus.jsonl --queries queries.jsonl\n"
-    "                     --qrels qrels.tsv [--fields title_text|text] [--embedder lsa|hashing]\n"
+    "                     --qrels qrels.tsv [--fields title_text|text]\n"
+    "                     [--embedder lsa|hashing|gguf:FILE.gguf]\n"
     "                     [--max-queries N] [--data DIR] [--min-evidence X]\n"
     "                     [--unanswerable other-queries.jsonl]\n"
     "answers tuning: [--k N] [--keep-ratio X] [--max-sentences N] [--neighbour-weight X]\n"
@@ -162,10 +163,8 @@ absl::Status Prepare(const CliArgs& args, Setup& s) {
   if (fields != "title_text" && fields != "text") {
     return absl::InvalidArgumentError("--fields must be title_text or text");
   }
-  const std::string embedder = args.Get("embedder", "lsa");
-  if (embedder != "lsa" && embedder != "hashing") {
-    return absl::InvalidArgumentError("--embedder must be lsa or hashing");
-  }
+  absl::StatusOr<EmbedderSpec> spec = ParseEmbedderSpec(args.Get("embedder", "lsa"));
+  if (!spec.ok()) return spec.status();
 
   s.dir = args.Get("data");
   if (s.dir.empty()) {
@@ -206,10 +205,19 @@ absl::Status Prepare(const CliArgs& args, Setup& s) {
   s.passages = s.index->Stats().passages;
   std::fprintf(stderr, "\reval: %zu documents, %zu passages ingested in %.1f s\n", done, s.passages,
                s.ingest_seconds);
-  if (embedder == "lsa" && s.embedder->Identity().rfind("lsa", 0) != 0) {
-    auto lsa = Reembed(*s.index, s.dir, EmbedderKind::kLsa);
-    if (!lsa.ok()) return lsa.status();
-    s.embedder = std::move(*lsa);
+  // Ingested with the directory's embedder; switch when another was asked for.
+  const bool switch_lsa =
+      spec->kind == EmbedderKind::kLsa && s.embedder->Identity().rfind("lsa", 0) != 0;
+  bool switch_gguf = false;
+  if (spec->kind == EmbedderKind::kGguf) {
+    auto wanted = LoadEmbedder(s.dir, spec->model_path);
+    if (!wanted.ok()) return wanted.status();
+    switch_gguf = (*wanted)->Identity() != s.embedder->Identity();
+  }
+  if (switch_lsa || switch_gguf) {
+    auto e = Reembed(*s.index, s.dir, *spec);
+    if (!e.ok()) return e.status();
+    s.embedder = std::move(*e);
   }
   return absl::OkStatus();
 }

@@ -19,11 +19,11 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
-#include "generate/hashing_embedder.h"
 #include "index/index.h"
 #include "ingest/batch.h"
 #include "ingest/ingester.h"
 #include "service/cli_args.h"
+#include "service/data_dir.h"
 
 namespace greffier::service {
 namespace {
@@ -224,7 +224,14 @@ int RunIngestCommand(int argc, char** argv) {
     }
   }
 
-  generate::HashingEmbedder embedder;
+  // The embedder the data directory was built with (a GGUF model or LSA after `reembed`),
+  // feature hashing for a new one.
+  absl::StatusOr<std::unique_ptr<generate::Embedder>> loaded = LoadEmbedder(args->Get("data"));
+  if (!loaded.ok()) {
+    std::fprintf(stderr, "greffier ingest: %s\n", std::string(loaded.status().message()).c_str());
+    return 1;
+  }
+  const generate::Embedder& embedder = **loaded;
   index::IndexOptions io;
   io.path = args->Get("data");
   io.embedder_id = embedder.Identity();

@@ -21,7 +21,7 @@ const char kUsage[] =
     "  make-samples DIR                                        write the sample archive PDFs\n"
     "  generate --model FILE.gguf --prompt TEXT [--chat]       run the native LLM decoder\n"
     "  make-model --shape S --type T --out FILE.gguf           write a random-weight model\n"
-    "  reembed --data DIR [--embedder lsa|hashing]             re-embed every passage\n"
+    "  reembed --data DIR [--embedder lsa|hashing|gguf:FILE]   re-embed every passage\n"
     "  audit verify|export|replay --data DIR ...               check and read the audit log\n"
     "  eval retrieval|answers --corpus F --queries F --qrels F measure on a BEIR data set\n"
     "  version                                                 print the version\n";

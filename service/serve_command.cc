@@ -17,10 +17,11 @@ void OnSignal(int) { g_stop = 1; }
 }  // namespace
 
 int RunServeCommand(int argc, char** argv) {
-  absl::StatusOr<CliArgs> args = ParseArgs(argc, argv, 2,
-                                           {"data", "listen", "tokens", "faiss", "max-document-mb",
-                                            "model", "threads", "template", "min-evidence"},
-                                           {});
+  absl::StatusOr<CliArgs> args =
+      ParseArgs(argc, argv, 2,
+                {"data", "listen", "tokens", "faiss", "max-document-mb", "model", "threads",
+                 "template", "min-evidence", "embedding-model"},
+                {});
   if (!args.ok()) {
     std::fprintf(stderr, "greffier serve: %s\n", std::string(args.status().message()).c_str());
     return 2;
@@ -31,7 +32,12 @@ int RunServeCommand(int argc, char** argv) {
     std::fprintf(stderr,
                  "usage: greffier serve --data DIR [--listen HOST:PORT] [--tokens FILE]\n"
                  "         [--model FILE.gguf] [--threads N] [--template NAME]\n"
-                 "         [--min-evidence X] [--faiss FACTORY] [--max-document-mb N]\n");
+                 "         [--min-evidence X] [--faiss FACTORY] [--max-document-mb N]\n"
+                 "         [--embedding-model FILE.gguf]\n"
+                 "--embedding-model: the GGUF embedding model to embed questions and uploads\n"
+                 "with (default: the one `greffier reembed --embedder gguf:FILE` recorded in\n"
+                 "DIR, else DIR's LSA model, else feature hashing); the index must have been\n"
+                 "embedded with it.\n");
     return 2;
   }
   options.listen = args->Get("listen", options.listen);
@@ -44,6 +50,7 @@ int RunServeCommand(int argc, char** argv) {
   }
   options.max_document_bytes = static_cast<uint64_t>(*max_mb) << 20;
   options.model_path = args->Get("model");
+  options.embedding_model = args->Get("embedding-model");
   options.chat_template = args->Get("template");
   absl::StatusOr<int> threads = args->GetInt("threads", 0);
   if (!threads.ok() || *threads < 0) {

@@ -478,7 +478,7 @@ class Server::AuditImpl final : public v1::AuditService::Service {
 absl::StatusOr<std::unique_ptr<Server>> Server::Open(const ServerOptions& options) {
   std::unique_ptr<Server> s(new Server());
   s->options_ = options;
-  GREFFIER_ASSIGN_OR_RETURN(s->embedder_, LoadEmbedder(options.data_dir));
+  GREFFIER_ASSIGN_OR_RETURN(s->embedder_, LoadEmbedder(options.data_dir, options.embedding_model));
   GREFFIER_ASSIGN_OR_RETURN(s->auth_, Authenticator::Open(options.tokens_file));
   GREFFIER_ASSIGN_OR_RETURN(
       s->index_, OpenIndex(options.data_dir, *s->embedder_, false, options.faiss_factory));

@@ -46,6 +46,9 @@ struct ServerOptions {
   int model_threads = 0;
   // Chat template override by name (llama2, mistral, llama3, chatml ...). Default: "".
   std::string chat_template;
+  // GGUF embedding model; empty: the data directory's own embedder (see LoadEmbedder).
+  // Default: "".
+  std::string embedding_model;
   // Refusal threshold on retrieval evidence; negative keeps the pipeline's default.
   // Default: -1.
   double min_evidence = -1;
