@@ -12,7 +12,7 @@
 namespace greffier::generate {
 namespace {
 
-constexpr int kRowTile = 16;
+constexpr int kRowTile = kPackRows;
 
 void RmsNorm(const float* x, const float* w, int n, float eps, float* out) {
   double ss = 0;
@@ -75,14 +75,24 @@ void Decoder::MatMul(const float* x, int n_tok, int ldx,
   const MatMulJob* jobs = jobs_list.begin();
   const int n_jobs = static_cast<int>(jobs_list.size());
   const int64_t k = jobs[0].w->cols;
-  bool need_q = false;
-  for (int j = 0; j < n_jobs; ++j) need_q |= UsesQuantizedActs(jobs[j].w->type);
+  const KernelSet& ks = *kernels_;
+  // Packed matrices go through the matrix kernels (any token count).
+  auto use_packed = [&](const WeightMatrix& w) {
+    return w.packed != nullptr && ks.gemm_packed[static_cast<int>(w.type)] != nullptr;
+  };
+  bool need_q = false, need_multi = false;
+  for (int j = 0; j < n_jobs; ++j) {
+    need_q |= UsesQuantizedActs(jobs[j].w->type);
+    need_multi |= UsesQuantizedActs(jobs[j].w->type) && !use_packed(*jobs[j].w) && n_tok > 1;
+  }
   const int64_t nb = k / 32;
   if (need_q) {
     act_q_.resize(static_cast<size_t>(n_tok) * k);
     act_d_.resize(static_cast<size_t>(n_tok) * nb);
     act_s_.resize(static_cast<size_t>(n_tok) * nb);
-    if (n_tok > 1) {
+    act_qsum_.resize(static_cast<size_t>(n_tok) * nb);
+    act_qsum16_.resize(static_cast<size_t>(n_tok) * nb * 2);
+    if (need_multi) {
       act_d8_.resize(static_cast<size_t>(n_tok) * nb * 8);
       act_qu_.resize(static_cast<size_t>(n_tok) * k);
     }
@@ -90,12 +100,22 @@ void Decoder::MatMul(const float* x, int n_tok, int ldx,
       for (int64_t t = t0; t < t1; ++t) {
         kernels_->quantize_acts(k, x + t * ldx, act_q_.data() + t * k, act_d_.data() + t * nb,
                                 act_s_.data() + t * nb);
-        if (n_tok > 1) {
+        const int8_t* q = act_q_.data() + t * k;
+        for (int64_t b = 0; b < nb; ++b) {
+          int32_t lo = 0, hi = 0;
+          for (int j = 0; j < 16; ++j) {
+            lo += q[32 * b + j];
+            hi += q[32 * b + 16 + j];
+          }
+          act_qsum16_[(t * nb + b) * 2] = lo;
+          act_qsum16_[(t * nb + b) * 2 + 1] = hi;
+          act_qsum_[t * nb + b] = lo + hi;
+        }
+        if (need_multi) {
           float* d8 = act_d8_.data() + t * nb * 8;
           for (int64_t b = 0; b < nb; ++b) {
             std::fill(d8 + 8 * b, d8 + 8 * b + 8, act_d_[t * nb + b]);
           }
-          const int8_t* q = act_q_.data() + t * k;
           uint8_t* qu = act_qu_.data() + t * k;
           for (int64_t j = 0; j < k; ++j) {
             qu[j] = static_cast<uint8_t>(q[j] ^ 0x80);
@@ -108,6 +128,15 @@ void Decoder::MatMul(const float* x, int n_tok, int ldx,
     } else {
       quant(0, n_tok);
     }
+    act_rows_.resize(n_tok);
+    for (int t = 0; t < n_tok; ++t) {
+      QuantizedRow& r = act_rows_[t];
+      r.q = act_q_.data() + t * k;
+      r.d = act_d_.data() + t * nb;
+      r.s = act_s_.data() + t * nb;
+      r.qsum = act_qsum_.data() + t * nb;
+      r.qsum16 = act_qsum16_.data() + t * nb * 2;
+    }
   }
   int64_t tiles_before[8];
   int64_t total = 0;
@@ -115,7 +144,6 @@ void Decoder::MatMul(const float* x, int n_tok, int ldx,
     tiles_before[j] = total;
     total += (jobs[j].w->rows + kRowTile - 1) / kRowTile;
   }
-  const KernelSet& ks = *kernels_;
   // A few chunks per thread: enough to balance, few enough that claiming
   // (a contended atomic) stays negligible next to the work.
   const int64_t grain = std::max<int64_t>(1, total / (4 * pool_->size()));
@@ -128,7 +156,11 @@ void Decoder::MatMul(const float* x, int n_tok, int ldx,
       int64_t r0 = (tile - tiles_before[j]) * kRowTile;
       int64_t r1 = std::min<int64_t>(r0 + kRowTile, w.rows);
       const int code = static_cast<int>(w.type);
-      if (UsesQuantizedActs(w.type) && ks.dot_q_multi[code] != nullptr && n_tok > 1) {
+      if (use_packed(w)) {
+        // Tiles are kRowTile = kPackRows rows: one panel each.
+        ks.gemm_packed[code](k, w.packed + (r0 / kPackRows) * w.panel_bytes, act_rows_.data(),
+                             n_tok, static_cast<int>(r1 - r0), job.y + r0, job.ldy);
+      } else if (UsesQuantizedActs(w.type) && ks.dot_q_multi[code] != nullptr && n_tok > 1) {
         DotQMultiFn dot = ks.dot_q_multi[code];
         QuantizedRow xr[kMaxCols];
         float out[kMaxCols];
@@ -188,47 +220,24 @@ void Decoder::Attention(int layer, int n_tok, int pos0) {
   const int group = c.n_head / c.n_head_kv;
   const float scale = 1.f / std::sqrt(static_cast<float>(hd));
   const int n_ctx = cache_.capacity();
-  // One job per (token, KV head): the query heads sharing that KV head read
-  // each cached key and value row while it is in L1.
+  // One job per (token, KV head): the query heads sharing that KV head go
+  // through each key and value together.
   scores_.resize(static_cast<size_t>(pool_->size()) * group * n_ctx);
   const int64_t total = static_cast<int64_t>(n_tok) * c.n_head_kv;
-  const DotFFn dot = kernels_->dot_f[static_cast<int>(GgmlType::kF32)];
-  const AxpyFn axpy = kernels_->axpy;
+  const KernelSet& ks = *kernels_;
+  const int kv_dim = c.n_head_kv * hd;
   pool_->ParallelFor(total, 1, [&](int64_t j0, int64_t j1, int ti) {
-    float* sc_base = scores_.data() + static_cast<size_t>(ti) * group * n_ctx;
+    float* sc = scores_.data() + static_cast<size_t>(ti) * group * n_ctx;
     for (int64_t job = j0; job < j1; ++job) {
       const int t = static_cast<int>(job / c.n_head_kv);
       const int kvh = static_cast<int>(job % c.n_head_kv);
       const int n_pos = pos0 + t + 1;
-      const float* q0 = q_.data() + static_cast<size_t>(t) * q_dim;
-      float* out0 = att_.data() + static_cast<size_t>(t) * q_dim;
-      for (int p = 0; p < n_pos; ++p) {
-        const float* kp = cache_.K(layer, p) + kvh * hd;
-        for (int g = 0; g < group; ++g) {
-          const int h = kvh * group + g;
-          sc_base[static_cast<size_t>(g) * n_ctx + p] = dot(hd, kp, q0 + h * hd) * scale;
-        }
-      }
-      for (int g = 0; g < group; ++g) {
-        float* sc = sc_base + static_cast<size_t>(g) * n_ctx;
-        float max = -INFINITY;
-        for (int p = 0; p < n_pos; ++p) max = std::max(max, sc[p]);
-        float sum = 0;
-        for (int p = 0; p < n_pos; ++p) {
-          sc[p] = std::exp(sc[p] - max);
-          sum += sc[p];
-        }
-        const float inv = 1.f / sum;
-        for (int p = 0; p < n_pos; ++p) sc[p] *= inv;
-        float* out = out0 + (kvh * group + g) * hd;
-        std::fill(out, out + hd, 0.f);
-      }
-      for (int p = 0; p < n_pos; ++p) {
-        const float* vp = cache_.V(layer, p) + kvh * hd;
-        for (int g = 0; g < group; ++g) {
-          axpy(hd, sc_base[static_cast<size_t>(g) * n_ctx + p], vp, out0 + (kvh * group + g) * hd);
-        }
-      }
+      const size_t head0 = static_cast<size_t>(t) * q_dim + static_cast<size_t>(kvh) * group * hd;
+      ks.attn_scores(hd, n_pos, cache_.KT(layer, kvh * hd), n_ctx, q_.data() + head0, group, scale,
+                     sc, n_ctx);
+      for (int g = 0; g < group; ++g) ks.softmax(n_pos, sc + static_cast<size_t>(g) * n_ctx);
+      ks.attn_values(hd, n_pos, cache_.V(layer, 0) + kvh * hd, kv_dim, sc, n_ctx, group,
+                     att_.data() + head0);
     }
   });
 }
@@ -285,16 +294,27 @@ absl::Status Decoder::Forward(const std::vector<int32_t>& tokens, std::vector<fl
       }
     }
 
+    // Per-token elementwise work, split across the pool for prompts (it
+    // would otherwise run on one thread between parallel matrix products).
+    auto per_token = [&](auto&& fn) {
+      if (n >= 4) {
+        pool_->ParallelFor(n, [&](int64_t t0, int64_t t1) {
+          for (int64_t t = t0; t < t1; ++t) fn(static_cast<int>(t));
+        });
+      } else {
+        for (int t = 0; t < n; ++t) fn(t);
+      }
+    };
     for (int l = 0; l < c.n_layer; ++l) {
       const LayerWeights& lw = model_->layers()[l];
-      for (int t = 0; t < n; ++t) {
+      per_token([&](int t) {
         RmsNorm(x_.data() + static_cast<size_t>(t) * E, lw.attn_norm.data(), E, c.rms_eps,
                 xn_.data() + static_cast<size_t>(t) * E);
-      }
+      });
       MatMul(
           xn_.data(), n, E,
           {{&lw.wq, q_.data(), q_dim}, {&lw.wk, k_.data(), kv_dim}, {&lw.wv, v_.data(), kv_dim}});
-      for (int t = 0; t < n; ++t) {
+      per_token([&](int t) {
         float* q = q_.data() + static_cast<size_t>(t) * q_dim;
         float* k = k_.data() + static_cast<size_t>(t) * kv_dim;
         float* v = v_.data() + static_cast<size_t>(t) * kv_dim;
@@ -311,25 +331,31 @@ absl::Status Decoder::Forward(const std::vector<int32_t>& tokens, std::vector<fl
         for (int h = 0; h < c.n_head_kv; ++h) {
           Rope(k + h * hd, c.rope_dim, c.rope_style, cs, sn);
         }
-        std::memcpy(cache_.K(l, pos0 + t), k, kv_dim * sizeof(float));
+        cache_.SetK(l, pos0 + t, k);
         std::memcpy(cache_.V(l, pos0 + t), v, kv_dim * sizeof(float));
-      }
+      });
       Attention(l, n, pos0);
       // xn_ receives the attention output projection, then is added.
       MatMul(att_.data(), n, q_dim, {{&lw.wo, xn_.data(), E}});
-      for (size_t i = 0; i < static_cast<size_t>(n) * E; ++i) x_[i] += xn_[i];
-      for (int t = 0; t < n; ++t) {
-        RmsNorm(x_.data() + static_cast<size_t>(t) * E, lw.ffn_norm.data(), E, c.rms_eps,
-                xn_.data() + static_cast<size_t>(t) * E);
-      }
+      per_token([&](int t) {
+        float* x = x_.data() + static_cast<size_t>(t) * E;
+        float* xn = xn_.data() + static_cast<size_t>(t) * E;
+        for (int i = 0; i < E; ++i) x[i] += xn[i];
+        RmsNorm(x, lw.ffn_norm.data(), E, c.rms_eps, xn);
+      });
       MatMul(xn_.data(), n, E,
              {{&lw.w_gate, gate_.data(), c.n_ff}, {&lw.w_up, up_.data(), c.n_ff}});
-      for (size_t i = 0; i < static_cast<size_t>(n) * c.n_ff; ++i) {
-        float g = gate_[i];
-        gate_[i] = g / (1.f + std::exp(-g)) * up_[i];
-      }
+      per_token([&](int t) {
+        float* g = gate_.data() + static_cast<size_t>(t) * c.n_ff;
+        const float* u = up_.data() + static_cast<size_t>(t) * c.n_ff;
+        kernels_->silu_mul(c.n_ff, g, u);
+      });
       MatMul(gate_.data(), n, c.n_ff, {{&lw.w_down, xn_.data(), E}});
-      for (size_t i = 0; i < static_cast<size_t>(n) * E; ++i) x_[i] += xn_[i];
+      per_token([&](int t) {
+        float* x = x_.data() + static_cast<size_t>(t) * E;
+        const float* xn = xn_.data() + static_cast<size_t>(t) * E;
+        for (int i = 0; i < E; ++i) x[i] += xn[i];
+      });
     }
     cache_.set_length(pos0 + n);
 

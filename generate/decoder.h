@@ -78,6 +78,8 @@ class Decoder {
   std::vector<int8_t> act_q_;
   std::vector<uint8_t> act_qu_;
   std::vector<float> act_d_, act_s_, act_d8_;
+  std::vector<int32_t> act_qsum_, act_qsum16_;
+  std::vector<QuantizedRow> act_rows_;
 };
 
 enum class StopReason {

@@ -206,6 +206,150 @@ void Axpy(int64_t n, float a, const float* x, float* y) {
   for (int64_t i = 0; i < n; ++i) y[i] += a * x[i];
 }
 
+void AttnScores(int hd, int n_pos, const float* kt, int64_t ldk, const float* q, int n_q,
+                float scale, float* s, int64_t lds) {
+  for (int g = 0; g < n_q; ++g) {
+    float* sg = s + g * lds;
+    std::fill(sg, sg + n_pos, 0.f);
+    for (int i = 0; i < hd; ++i) {
+      const float qi = q[g * hd + i];
+      const float* k = kt + i * ldk;
+      for (int p = 0; p < n_pos; ++p) sg[p] += qi * k[p];
+    }
+    for (int p = 0; p < n_pos; ++p) sg[p] *= scale;
+  }
+}
+
+void Softmax(int n, float* x) {
+  float max = -INFINITY;
+  for (int i = 0; i < n; ++i) max = std::max(max, x[i]);
+  float sum = 0;
+  for (int i = 0; i < n; ++i) {
+    x[i] = std::exp(x[i] - max);
+    sum += x[i];
+  }
+  const float inv = 1.f / sum;
+  for (int i = 0; i < n; ++i) x[i] *= inv;
+}
+
+void AttnValues(int hd, int n_pos, const float* v, int64_t ldv, const float* w, int64_t ldw,
+                int n_q, float* out) {
+  for (int g = 0; g < n_q; ++g) {
+    float* o = out + g * hd;
+    std::fill(o, o + hd, 0.f);
+    for (int p = 0; p < n_pos; ++p) {
+      const float wp = w[g * ldw + p];
+      for (int i = 0; i < hd; ++i) o[i] += wp * v[p * ldv + i];
+    }
+  }
+}
+
+void SiluMul(int64_t n, float* g, const float* u) {
+  for (int64_t i = 0; i < n; ++i) g[i] = g[i] / (1.f + std::exp(-g[i])) * u[i];
+}
+
+using internal::kQ4KPackedBytes;
+using internal::kQ6KPackedBytes;
+
+void GemmPackedQ6K(int64_t n, const uint8_t* panel, const QuantizedRow* x, int n_tok, int n_rows,
+                   float* y, int64_t ldy) {
+  for (int t = 0; t < n_tok; ++t) {
+    for (int r = 0; r < n_rows; ++r) {
+      float sum = 0;
+      for (int64_t sb = 0; sb < n / 256; ++sb) {
+        const uint8_t* h = panel + sb * kQ6KPackedBytes;
+        uint16_t d;
+        std::memcpy(&d, h + 2 * r, 2);
+        for (int j = 0; j < 8; ++j) {
+          const int64_t blk = 8 * sb + j;
+          const uint8_t* q = h + 320 + 384 * j + 4 * r;
+          int s[2] = {0, 0};
+          for (int e = 0; e < 32; ++e) {
+            const int g = e / 4;
+            const uint8_t byte = q[64 * (g % 4) + e % 4];
+            const int lo = g < 4 ? byte & 0xF : byte >> 4;
+            const int hi = (q[256 + 64 * (g / 4) + e % 4] >> (2 * (g % 4))) & 3;
+            s[e / 16] += ((lo | hi << 4) - 32) * x[t].q[32 * blk + e];
+          }
+          const auto* sc = reinterpret_cast<const int8_t*>(h + 32);
+          sum += HalfToFloat(d) * x[t].d[blk] *
+                 (sc[16 * (2 * j) + r] * s[0] + sc[16 * (2 * j + 1) + r] * s[1]);
+        }
+      }
+      y[t * ldy + r] = sum;
+    }
+  }
+}
+using internal::ScaleSectionBytes;
+
+void GemmPackedQ4K(int64_t n, const uint8_t* panel, const QuantizedRow* x, int n_tok, int n_rows,
+                   float* y, int64_t ldy) {
+  for (int t = 0; t < n_tok; ++t) {
+    for (int r = 0; r < n_rows; ++r) {
+      float sum = 0;
+      for (int64_t sb = 0; sb < n / 256; ++sb) {
+        const uint8_t* h = panel + sb * kQ4KPackedBytes;
+        uint16_t d, dmin;
+        std::memcpy(&d, h + 2 * r, 2);
+        std::memcpy(&dmin, h + 32 + 2 * r, 2);
+        for (int j = 0; j < 8; ++j) {
+          const int64_t blk = 8 * sb + j;
+          const uint8_t* q = h + 320 + 512 * (j / 2) + 4 * r;
+          int s = 0;
+          for (int e = 0; e < 32; ++e) {
+            const uint8_t byte = q[64 * (e / 4) + e % 4];
+            s += (j % 2 ? byte >> 4 : byte & 0xF) * x[t].q[32 * blk + e];
+          }
+          sum += HalfToFloat(d) * h[64 + 16 * j + r] * x[t].d[blk] * s -
+                 HalfToFloat(dmin) * h[192 + 16 * j + r] * x[t].s[blk];
+        }
+      }
+      y[t * ldy + r] = sum;
+    }
+  }
+}
+
+// Bytes of one block's quants in a panel.
+int PackedBlockBytes(GgmlType type) {
+  return type == GgmlType::kQ4_0 ? 256 : type == GgmlType::kQ5_0 ? 320 : 512;
+}
+
+// Element e (0..31) of row r in block i of a packed panel.
+template <GgmlType kType>
+int PackedElem(const uint8_t* quants, int64_t i, int r, int e) {
+  if constexpr (kType == GgmlType::kQ8_0) {
+    return static_cast<int8_t>(quants[512 * i + 64 * (e / 4) + 4 * r + e % 4]);
+  } else {
+    constexpr int kBytes = kType == GgmlType::kQ4_0 ? 256 : 320;
+    const uint8_t* q = quants + kBytes * i + 4 * r + e % 4;
+    const uint8_t byte = q[64 * ((e % 16) / 4)];
+    const int nib = e < 16 ? byte & 0xF : byte >> 4;
+    if constexpr (kType == GgmlType::kQ4_0) return nib - 8;
+    return (nib | ((q[256] >> (e / 4)) & 1) << 4) - 16;
+  }
+}
+
+template <GgmlType kType>
+void GemmPacked(int64_t n, const uint8_t* panel, const QuantizedRow* x, int n_tok, int n_rows,
+                float* y, int64_t ldy) {
+  const int64_t nb = n / 32;
+  const uint16_t* scales = reinterpret_cast<const uint16_t*>(panel);
+  const uint8_t* quants = panel + ScaleSectionBytes(nb);
+  for (int t = 0; t < n_tok; ++t) {
+    for (int r = 0; r < n_rows; ++r) {
+      float sum = 0;
+      for (int64_t i = 0; i < nb; ++i) {
+        int s = 0;
+        for (int e = 0; e < 32; ++e) {
+          s += PackedElem<kType>(quants, i, r, e) * x[t].q[32 * i + e];
+        }
+        sum += HalfToFloat(scales[kPackRows * i + r]) * x[t].d[i] * s;
+      }
+      y[t * ldy + r] = sum;
+    }
+  }
+}
+
 int Code(GgmlType t) { return static_cast<int>(t); }
 
 bool HasAvx2() {
@@ -261,6 +405,118 @@ std::string_view SimdLevelName(SimdLevel level) {
   return "?";
 }
 
+bool HasPackedLayout(GgmlType type) {
+  return type == GgmlType::kQ4_0 || type == GgmlType::kQ5_0 || type == GgmlType::kQ8_0 ||
+         type == GgmlType::kQ4_K || type == GgmlType::kQ6_K;
+}
+
+size_t PackedPanelBytes(GgmlType type, int64_t cols) {
+  if (type == GgmlType::kQ4_K) return static_cast<size_t>(cols / 256) * kQ4KPackedBytes;
+  if (type == GgmlType::kQ6_K) return static_cast<size_t>(cols / 256) * kQ6KPackedBytes;
+  const int64_t nb = cols / 32;
+  return ScaleSectionBytes(nb) + static_cast<size_t>(nb) * PackedBlockBytes(type);
+}
+
+void PackRows(GgmlType type, const uint8_t* src, size_t row_bytes, int64_t rows, int64_t cols,
+              uint8_t* dst) {
+  const int64_t nb = cols / 32;
+  const size_t panel_bytes = PackedPanelBytes(type, cols);
+  const int64_t n_panels = (rows + kPackRows - 1) / kPackRows;
+  const int qb = PackedBlockBytes(type);
+  std::memset(dst, 0, panel_bytes * n_panels);
+  if (type == GgmlType::kQ6_K) {
+    for (int64_t p = 0; p < n_panels; ++p) {
+      for (int r = 0; r < kPackRows && p * kPackRows + r < rows; ++r) {
+        const auto* b = reinterpret_cast<const BlockQ6_K*>(src + (p * kPackRows + r) * row_bytes);
+        for (int64_t sb = 0; sb < cols / 256; ++sb) {
+          uint8_t* h = dst + p * panel_bytes + sb * kQ6KPackedBytes;
+          std::memcpy(h + 2 * r, &b[sb].d, 2);
+          for (int s = 0; s < 16; ++s) {
+            h[32 + 16 * s + r] = static_cast<uint8_t>(b[sb].scales[s]);
+          }
+          // The super-block's 256 values (0..63), as in DotQ6_K.
+          uint8_t v[256];
+          for (int half = 0; half < 2; ++half) {
+            const uint8_t* ql = b[sb].ql + 64 * half;
+            const uint8_t* qh = b[sb].qh + 32 * half;
+            uint8_t* o = v + 128 * half;
+            for (int l = 0; l < 32; ++l) {
+              o[l] = (ql[l] & 0xF) | (qh[l] & 3) << 4;
+              o[l + 32] = (ql[l + 32] & 0xF) | ((qh[l] >> 2) & 3) << 4;
+              o[l + 64] = (ql[l] >> 4) | ((qh[l] >> 4) & 3) << 4;
+              o[l + 96] = (ql[l + 32] >> 4) | ((qh[l] >> 6) & 3) << 4;
+            }
+          }
+          for (int j = 0; j < 8; ++j) {
+            uint8_t* q = h + 320 + 384 * j + 4 * r;
+            for (int e = 0; e < 32; ++e) {
+              const int g = e / 4;
+              const uint8_t val = v[32 * j + e];
+              q[64 * (g % 4) + e % 4] |= g < 4 ? (val & 0xF) : (val & 0xF) << 4;
+              q[256 + 64 * (g / 4) + e % 4] |= (val >> 4) << (2 * (g % 4));
+            }
+          }
+        }
+      }
+    }
+    return;
+  }
+  if (type == GgmlType::kQ4_K) {
+    for (int64_t p = 0; p < n_panels; ++p) {
+      for (int r = 0; r < kPackRows && p * kPackRows + r < rows; ++r) {
+        const auto* b = reinterpret_cast<const BlockQ4_K*>(src + (p * kPackRows + r) * row_bytes);
+        for (int64_t sb = 0; sb < cols / 256; ++sb) {
+          uint8_t* h = dst + p * panel_bytes + sb * kQ4KPackedBytes;
+          std::memcpy(h + 2 * r, &b[sb].d, 2);
+          std::memcpy(h + 32 + 2 * r, &b[sb].dmin, 2);
+          for (int j = 0; j < 8; ++j) {
+            GetScaleMinK4(j, b[sb].scales, h + 64 + 16 * j + r, h + 192 + 16 * j + r);
+          }
+          for (int ch = 0; ch < 4; ++ch) {
+            for (int g = 0; g < 8; ++g) {
+              std::memcpy(h + 320 + 512 * ch + 64 * g + 4 * r, b[sb].qs + 32 * ch + 4 * g, 4);
+            }
+          }
+        }
+      }
+    }
+    return;
+  }
+  for (int64_t p = 0; p < n_panels; ++p) {
+    uint8_t* panel = dst + p * panel_bytes;
+    uint8_t* quants = panel + ScaleSectionBytes(nb);
+    for (int r = 0; r < kPackRows && p * kPackRows + r < rows; ++r) {
+      const uint8_t* row = src + (p * kPackRows + r) * row_bytes;
+      for (int64_t i = 0; i < nb; ++i) {
+        uint8_t* q = quants + qb * i + 4 * r;
+        uint16_t d;
+        if (type == GgmlType::kQ4_0) {
+          const BlockQ4_0& b = reinterpret_cast<const BlockQ4_0*>(row)[i];
+          d = b.d;
+          for (int g = 0; g < 4; ++g) std::memcpy(q + 64 * g, b.qs + 4 * g, 4);
+        } else if (type == GgmlType::kQ5_0) {
+          const BlockQ5_0& b = reinterpret_cast<const BlockQ5_0*>(row)[i];
+          d = b.d;
+          for (int g = 0; g < 4; ++g) std::memcpy(q + 64 * g, b.qs + 4 * g, 4);
+          uint32_t qh;
+          std::memcpy(&qh, b.qh, 4);
+          // Byte e, bit g: the 5th bit of element 4g + e.
+          for (int e = 0; e < 4; ++e) {
+            uint8_t bits = 0;
+            for (int g = 0; g < 8; ++g) bits |= ((qh >> (4 * g + e)) & 1) << g;
+            q[256 + e] = bits;
+          }
+        } else {
+          const BlockQ8_0& b = reinterpret_cast<const BlockQ8_0*>(row)[i];
+          d = b.d;
+          for (int g = 0; g < 8; ++g) std::memcpy(q + 64 * g, b.qs + 4 * g, 4);
+        }
+        std::memcpy(panel + 2 * (kPackRows * i + r), &d, 2);
+      }
+    }
+  }
+}
+
 bool UsesQuantizedActs(GgmlType type) {
   return type != GgmlType::kF32 && type != GgmlType::kF16 && type != GgmlType::kBF16;
 }
@@ -294,8 +550,17 @@ void FillScalarKernels(KernelSet* k) {
   k->dot_f[Code(GgmlType::kF32)] = DotF32;
   k->dot_f[Code(GgmlType::kF16)] = DotF16;
   k->dot_f[Code(GgmlType::kBF16)] = DotBF16;
+  k->gemm_packed[Code(GgmlType::kQ4_0)] = GemmPacked<GgmlType::kQ4_0>;
+  k->gemm_packed[Code(GgmlType::kQ5_0)] = GemmPacked<GgmlType::kQ5_0>;
+  k->gemm_packed[Code(GgmlType::kQ8_0)] = GemmPacked<GgmlType::kQ8_0>;
+  k->gemm_packed[Code(GgmlType::kQ4_K)] = GemmPackedQ4K;
+  k->gemm_packed[Code(GgmlType::kQ6_K)] = GemmPackedQ6K;
   k->quantize_acts = QuantizeActs;
   k->axpy = Axpy;
+  k->attn_scores = AttnScores;
+  k->softmax = Softmax;
+  k->attn_values = AttnValues;
+  k->silu_mul = SiluMul;
 }
 }  // namespace internal
 

@@ -2,6 +2,7 @@
 // and only called after a runtime CPU check.
 #include <immintrin.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 
@@ -349,6 +350,122 @@ void QuantizeActs(int64_t n, const float* x, int8_t* q, float* d, float* s) {
   }
 }
 
+// ---- Packed Q4_0 / Q8_0: 8 rows (half a panel) x up to 4 tokens ----------
+
+// Lane r of a 256-bit register holds 4 weights of row r; activations are
+// broadcast 4 bytes at a time. Q4_0/Q5_0: values 0..15 / 0..31 (offset 8 /
+// 16) are the unsigned operand of maddubs; Q4_0's 8 groups of pair sums
+// fit int16 (8 * 2 * 15 * 127 < 32768), so one madd per block widens them.
+// Q8_0: signed weights, by the sign trick one group at a time.
+template <GgmlType kType, int kTok>
+void GemmPackedHalf(int64_t nb, const uint16_t* scales, const uint8_t* quants,
+                    const QuantizedRow* x, float* out) {
+  constexpr bool kQ4 = kType != GgmlType::kQ8_0;  // 4-bit nibbles (Q4_0, Q5_0)
+  constexpr bool kQ5 = kType == GgmlType::kQ5_0;
+  constexpr int kBlockBytes = kType == GgmlType::kQ4_0 ? 256 : kQ5 ? 320 : 512;
+  __m256 acc[kTok];
+  for (int c = 0; c < kTok; ++c) acc[c] = _mm256_setzero_ps();
+  const __m256i m4 = _mm256_set1_epi8(0x0F);
+  const __m256i ones = _mm256_set1_epi16(1);
+  for (int64_t i = 0; i < nb; ++i) {
+    const __m256 dw =
+        _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(scales + 16 * i)));
+    const uint8_t* q = quants + kBlockBytes * i;
+    if constexpr (kTok == 1) {
+      // Generation streams the weights once: fetch ahead of the loads.
+      for (int l = 0; l < kBlockBytes; l += 64) {
+        _mm_prefetch(reinterpret_cast<const char*>(q + 16 * kBlockBytes + l), _MM_HINT_T0);
+      }
+    }
+    __m256i wv[8];
+    for (int g = 0; g < (kQ4 ? 4 : 8); ++g) {
+      __m256i v = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(q + 64 * g));
+      if constexpr (kQ4) {
+        wv[g] = _mm256_and_si256(v, m4);
+        wv[g + 4] = _mm256_and_si256(_mm256_srli_epi16(v, 4), m4);
+      } else {
+        wv[g] = v;
+      }
+    }
+    if constexpr (kQ5) {
+      // Bit g of each byte to bit 4 (see the AVX-512 kernel).
+      const __m256i hb = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(q + 256));
+      const __m256i b4 = _mm256_set1_epi8(0x10);
+      wv[0] = _mm256_or_si256(wv[0], _mm256_and_si256(_mm256_slli_epi16(hb, 4), b4));
+      wv[1] = _mm256_or_si256(wv[1], _mm256_and_si256(_mm256_slli_epi16(hb, 3), b4));
+      wv[2] = _mm256_or_si256(wv[2], _mm256_and_si256(_mm256_slli_epi16(hb, 2), b4));
+      wv[3] = _mm256_or_si256(wv[3], _mm256_and_si256(_mm256_slli_epi16(hb, 1), b4));
+      wv[4] = _mm256_or_si256(wv[4], _mm256_and_si256(hb, b4));
+      wv[5] = _mm256_or_si256(wv[5], _mm256_and_si256(_mm256_srli_epi16(hb, 1), b4));
+      wv[6] = _mm256_or_si256(wv[6], _mm256_and_si256(_mm256_srli_epi16(hb, 2), b4));
+      wv[7] = _mm256_or_si256(wv[7], _mm256_and_si256(_mm256_srli_epi16(hb, 3), b4));
+    }
+    for (int c = 0; c < kTok; ++c) {
+      const int8_t* xq = x[c].q + 32 * i;
+      __m256i s;
+      if constexpr (kQ4) {
+        // Q5_0 values reach 31: widen every 4 groups (4 * 2 * 31 * 127 < 32768).
+        constexpr int kWiden = kQ5 ? 4 : 8;
+        s = _mm256_set1_epi32((kQ5 ? -16 : -8) * x[c].qsum[i]);
+        for (int g0 = 0; g0 < 8; g0 += kWiden) {
+          __m256i p16 = _mm256_setzero_si256();
+          for (int g = g0; g < g0 + kWiden; ++g) {
+            int32_t x4;
+            std::memcpy(&x4, xq + 4 * g, 4);
+            p16 = _mm256_add_epi16(p16, _mm256_maddubs_epi16(wv[g], _mm256_set1_epi32(x4)));
+          }
+          s = _mm256_add_epi32(s, _mm256_madd_epi16(p16, ones));
+        }
+      } else {
+        s = _mm256_setzero_si256();
+        for (int g = 0; g < 8; ++g) {
+          int32_t x4;
+          std::memcpy(&x4, xq + 4 * g, 4);
+          s = _mm256_add_epi32(s, DotS8S8(wv[g], _mm256_set1_epi32(x4)));
+        }
+      }
+      acc[c] = _mm256_fmadd_ps(_mm256_mul_ps(dw, _mm256_set1_ps(x[c].d[i])), _mm256_cvtepi32_ps(s),
+                               acc[c]);
+    }
+  }
+  for (int c = 0; c < kTok; ++c) _mm256_storeu_ps(out + 8 * c, acc[c]);
+}
+
+template <GgmlType kType>
+void GemmPacked(int64_t n, const uint8_t* panel, const QuantizedRow* x, int n_tok, int n_rows,
+                float* y, int64_t ldy) {
+  const int64_t nb = n / 32;
+  const uint16_t* scales = reinterpret_cast<const uint16_t*>(panel);
+  const uint8_t* quants = panel + ScaleSectionBytes(nb);
+  float out[4 * 8];
+  for (int h = 0; h < 2 && 8 * h < n_rows; ++h) {
+    const int rows = std::min(8, n_rows - 8 * h);
+    for (int t = 0; t < n_tok; t += 4) {
+      const int nc = std::min(4, n_tok - t);
+      // Half h: the upper 8 lanes' scales and bytes.
+      const uint16_t* sh = scales + 8 * h;
+      const uint8_t* qh = quants + 32 * h;
+      switch (nc) {
+        case 4:
+          GemmPackedHalf<kType, 4>(nb, sh, qh, x + t, out);
+          break;
+        case 3:
+          GemmPackedHalf<kType, 3>(nb, sh, qh, x + t, out);
+          break;
+        case 2:
+          GemmPackedHalf<kType, 2>(nb, sh, qh, x + t, out);
+          break;
+        default:
+          GemmPackedHalf<kType, 1>(nb, sh, qh, x + t, out);
+          break;
+      }
+      for (int c = 0; c < nc; ++c) {
+        std::memcpy(y + (t + c) * ldy + 8 * h, out + 8 * c, rows * sizeof(float));
+      }
+    }
+  }
+}
+
 void Axpy(int64_t n, float a, const float* x, float* y) {
   const __m256 av = _mm256_set1_ps(a);
   int64_t i = 0;
@@ -356,6 +473,127 @@ void Axpy(int64_t n, float a, const float* x, float* y) {
     _mm256_storeu_ps(y + i, _mm256_fmadd_ps(av, _mm256_loadu_ps(x + i), _mm256_loadu_ps(y + i)));
   }
   for (; i < n; ++i) y[i] += a * x[i];
+}
+
+// ---- Attention (scores and value sums; softmax stays scalar) --------------
+
+// Lane mask for the first n (< 8) of 8 floats.
+inline __m256i TailMask8(int n) {
+  return _mm256_cmpgt_epi32(_mm256_set1_epi32(n), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+}
+
+template <int kQ>
+void ScoresTile(int hd, int n_pos, const float* kt, int64_t ldk, const float* q, float scale,
+                float* s, int64_t lds) {
+  for (int p0 = 0; p0 < n_pos; p0 += 8) {
+    const bool full = n_pos - p0 >= 8;
+    const __m256i m = TailMask8(n_pos - p0);
+    __m256 acc[kQ];
+    for (int g = 0; g < kQ; ++g) acc[g] = _mm256_setzero_ps();
+    for (int i = 0; i < hd; ++i) {
+      const float* kp = kt + i * ldk + p0;
+      const __m256 k = full ? _mm256_loadu_ps(kp) : _mm256_maskload_ps(kp, m);
+      for (int g = 0; g < kQ; ++g)
+        acc[g] = _mm256_fmadd_ps(_mm256_set1_ps(q[g * hd + i]), k, acc[g]);
+    }
+    const __m256 sv = _mm256_set1_ps(scale);
+    for (int g = 0; g < kQ; ++g) {
+      const __m256 r = _mm256_mul_ps(acc[g], sv);
+      if (full) {
+        _mm256_storeu_ps(s + g * lds + p0, r);
+      } else {
+        _mm256_maskstore_ps(s + g * lds + p0, m, r);
+      }
+    }
+  }
+}
+
+void AttnScores(int hd, int n_pos, const float* kt, int64_t ldk, const float* q, int n_q,
+                float scale, float* s, int64_t lds) {
+  for (int g0 = 0; g0 < n_q; g0 += 8) {
+    const float* qg = q + g0 * hd;
+    float* sg = s + g0 * lds;
+    switch (std::min(8, n_q - g0)) {
+      case 8:
+        ScoresTile<8>(hd, n_pos, kt, ldk, qg, scale, sg, lds);
+        break;
+      case 7:
+        ScoresTile<7>(hd, n_pos, kt, ldk, qg, scale, sg, lds);
+        break;
+      case 6:
+        ScoresTile<6>(hd, n_pos, kt, ldk, qg, scale, sg, lds);
+        break;
+      case 5:
+        ScoresTile<5>(hd, n_pos, kt, ldk, qg, scale, sg, lds);
+        break;
+      case 4:
+        ScoresTile<4>(hd, n_pos, kt, ldk, qg, scale, sg, lds);
+        break;
+      case 3:
+        ScoresTile<3>(hd, n_pos, kt, ldk, qg, scale, sg, lds);
+        break;
+      case 2:
+        ScoresTile<2>(hd, n_pos, kt, ldk, qg, scale, sg, lds);
+        break;
+      default:
+        ScoresTile<1>(hd, n_pos, kt, ldk, qg, scale, sg, lds);
+        break;
+    }
+  }
+}
+
+// kQ heads x 16 output dims in registers across every position.
+template <int kQ>
+void ValuesTile(int hd, int n_pos, const float* v, int64_t ldv, const float* w, int64_t ldw,
+                float* out) {
+  for (int i0 = 0; i0 < hd; i0 += 16) {
+    const __m256i m0 = TailMask8(hd - i0), m1 = TailMask8(hd - i0 - 8);
+    const bool full = hd - i0 >= 16;
+    __m256 acc[kQ][2];
+    for (int g = 0; g < kQ; ++g) acc[g][0] = acc[g][1] = _mm256_setzero_ps();
+    for (int p = 0; p < n_pos; ++p) {
+      const float* vp = v + p * ldv + i0;
+      const __m256 v0 = full ? _mm256_loadu_ps(vp) : _mm256_maskload_ps(vp, m0);
+      const __m256 v1 = full ? _mm256_loadu_ps(vp + 8) : _mm256_maskload_ps(vp + 8, m1);
+      for (int g = 0; g < kQ; ++g) {
+        const __m256 wg = _mm256_set1_ps(w[g * ldw + p]);
+        acc[g][0] = _mm256_fmadd_ps(wg, v0, acc[g][0]);
+        acc[g][1] = _mm256_fmadd_ps(wg, v1, acc[g][1]);
+      }
+    }
+    for (int g = 0; g < kQ; ++g) {
+      float* o = out + g * hd + i0;
+      if (full) {
+        _mm256_storeu_ps(o, acc[g][0]);
+        _mm256_storeu_ps(o + 8, acc[g][1]);
+      } else {
+        _mm256_maskstore_ps(o, m0, acc[g][0]);
+        _mm256_maskstore_ps(o + 8, m1, acc[g][1]);
+      }
+    }
+  }
+}
+
+void AttnValues(int hd, int n_pos, const float* v, int64_t ldv, const float* w, int64_t ldw,
+                int n_q, float* out) {
+  for (int g0 = 0; g0 < n_q; g0 += 4) {
+    const float* wg = w + g0 * ldw;
+    float* og = out + g0 * hd;
+    switch (std::min(4, n_q - g0)) {
+      case 4:
+        ValuesTile<4>(hd, n_pos, v, ldv, wg, ldw, og);
+        break;
+      case 3:
+        ValuesTile<3>(hd, n_pos, v, ldv, wg, ldw, og);
+        break;
+      case 2:
+        ValuesTile<2>(hd, n_pos, v, ldv, wg, ldw, og);
+        break;
+      default:
+        ValuesTile<1>(hd, n_pos, v, ldv, wg, ldw, og);
+        break;
+    }
+  }
 }
 
 int Code(GgmlType t) { return static_cast<int>(t); }
@@ -377,8 +615,16 @@ void FillAvx2Kernels(KernelSet* k) {
   k->dot_f[Code(GgmlType::kF32)] = DotF32;
   k->dot_f[Code(GgmlType::kF16)] = DotF16;
   k->dot_f[Code(GgmlType::kBF16)] = DotBF16;
+  k->gemm_packed[Code(GgmlType::kQ4_0)] = GemmPacked<GgmlType::kQ4_0>;
+  k->gemm_packed[Code(GgmlType::kQ5_0)] = GemmPacked<GgmlType::kQ5_0>;
+  k->gemm_packed[Code(GgmlType::kQ8_0)] = GemmPacked<GgmlType::kQ8_0>;
+  // No AVX2 version: the scalar one would be slower than the unpacked kernels.
+  k->gemm_packed[Code(GgmlType::kQ4_K)] = nullptr;
+  k->gemm_packed[Code(GgmlType::kQ6_K)] = nullptr;
   k->quantize_acts = QuantizeActs;
   k->axpy = Axpy;
+  k->attn_scores = AttnScores;
+  k->attn_values = AttnValues;
 }
 
 }  // namespace greffier::generate::internal

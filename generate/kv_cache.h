@@ -8,7 +8,8 @@ namespace greffier::generate {
 
 // Keys and values of every layer for up to `capacity` positions, float32
 // (exact attention; the models we target fit comfortably). Layout per layer:
-// [position][kv_dim]. Not thread-safe.
+// keys transposed, [kv_dim][capacity] (the score kernels read 16 positions
+// of one key element per load), values [position][kv_dim]. Not thread-safe.
 class KvCache {
  public:
   void Init(int n_layer, int kv_dim, int capacity) {
@@ -25,8 +26,14 @@ class KvCache {
   void Truncate(int pos) {
     if (pos < length_) length_ = pos < 0 ? 0 : pos;
   }
-  float* K(int layer, int pos) {
-    return k_.data() + (static_cast<size_t>(layer) * capacity_ + pos) * kv_dim_;
+  // Element `dim` of the keys of every position: capacity() floats.
+  float* KT(int layer, int dim) {
+    return k_.data() + (static_cast<size_t>(layer) * kv_dim_ + dim) * capacity_;
+  }
+  // Stores the key (kv_dim floats) of position `pos`.
+  void SetK(int layer, int pos, const float* k) {
+    float* base = KT(layer, 0) + pos;
+    for (int d = 0; d < kv_dim_; ++d) base[static_cast<size_t>(d) * capacity_] = k[d];
   }
   float* V(int layer, int pos) {
     return v_.data() + (static_cast<size_t>(layer) * capacity_ + pos) * kv_dim_;

@@ -1,8 +1,14 @@
 #include "generate/model.h"
 
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <cstdint>
+#include <cstdlib>
 #include <utility>
 
 #include "absl/status/status.h"
+#include "generate/kernels.h"
 #include "generate/quant.h"
 #include "generate/str_util.h"
 
@@ -20,7 +26,12 @@ const ArchSpec* FindArch(std::string_view name) {
 absl::StatusOr<std::unique_ptr<Model>> Model::Open(const std::string& path) {
   auto file = GgufFile::Open(path);
   if (!file.ok()) return file.status();
-  return FromGguf(std::move(*file));
+  auto model = std::unique_ptr<Model>(new Model());
+  model->file_ = std::move(*file);
+  model->file_mapped_ = true;
+  absl::Status s = model->Load();
+  if (!s.ok()) return s;
+  return model;
 }
 
 absl::StatusOr<std::unique_ptr<Model>> Model::FromGguf(std::unique_ptr<GgufFile> file) {
@@ -29,6 +40,56 @@ absl::StatusOr<std::unique_ptr<Model>> Model::FromGguf(std::unique_ptr<GgufFile>
   absl::Status s = model->Load();
   if (!s.ok()) return s;
   return model;
+}
+
+void Model::FreeDeleter::operator()(uint8_t* p) const { std::free(p); }
+
+// Repacks at load time: the matrix kernels read 16 rows at once, and a
+// one-off copy costs far less than re-interleaving on every forward pass.
+// One buffer for all matrices, so that huge-page rounding is paid once.
+void Model::PackAll(const std::vector<WeightMatrix*>& matrices) {
+  std::vector<WeightMatrix*> todo;
+  std::vector<size_t> offsets;
+  size_t total = 0;
+  for (WeightMatrix* w : matrices) {
+    // Only what this CPU's kernels read packed (a decoder with another
+    // kernel set falls back to the unpacked rows).
+    if (!HasPackedLayout(w->type) ||
+        BestKernels().gemm_packed[static_cast<int>(w->type)] == nullptr) {
+      continue;
+    }
+    todo.push_back(w);
+    offsets.push_back(total);
+    const size_t bytes =
+        PackedPanelBytes(w->type, w->cols) * ((w->rows + kPackRows - 1) / kPackRows);
+    total += (bytes + 63) & ~size_t{63};
+  }
+  if (todo.empty()) return;
+  // Huge pages where the kernel allows them: generation streams every
+  // weight once per token, and 4 KiB pages cost a TLB miss every 4 KiB.
+  constexpr size_t kHuge = size_t{2} << 20;
+  const size_t align = total >= kHuge ? kHuge : 64;
+  const size_t alloc = (total + align - 1) & ~(align - 1);
+  auto* buf = static_cast<uint8_t*>(std::aligned_alloc(align, alloc));
+  if (buf == nullptr) return;  // the unpacked kernels still work
+  if (align == kHuge) madvise(buf, alloc, MADV_HUGEPAGE);
+  packed_.reset(buf);
+  const uintptr_t page = static_cast<uintptr_t>(sysconf(_SC_PAGESIZE));
+  for (size_t m = 0; m < todo.size(); ++m) {
+    WeightMatrix* w = todo[m];
+    w->panel_bytes = PackedPanelBytes(w->type, w->cols);
+    PackRows(w->type, w->data, w->row_bytes, w->rows, w->cols, buf + offsets[m]);
+    w->packed = buf + offsets[m];
+    if (file_mapped_) {
+      // The forward pass reads the packed copy only: hand the mapped pages
+      // back so resident memory stays one copy of the weights. Rows still
+      // read from the mapping (tied token embeddings) fault back in.
+      const uintptr_t begin = (reinterpret_cast<uintptr_t>(w->data) + page - 1) & ~(page - 1);
+      const uintptr_t end =
+          (reinterpret_cast<uintptr_t>(w->data) + w->row_bytes * w->rows) & ~(page - 1);
+      if (end > begin) madvise(reinterpret_cast<void*>(begin), end - begin, MADV_DONTNEED);
+    }
+  }
 }
 
 absl::Status Model::Load() {
@@ -184,6 +245,12 @@ absl::Status Model::Load() {
       return s;
     }
   }
+  // Not token_embd: it is only read row by row.
+  std::vector<WeightMatrix*> to_pack = {&output_};
+  for (LayerWeights& l : layers_) {
+    to_pack.insert(to_pack.end(), {&l.wq, &l.wk, &l.wv, &l.wo, &l.w_gate, &l.w_up, &l.w_down});
+  }
+  PackAll(to_pack);
   auto eos = f.GetUintOr("tokenizer.ggml.eos_token_id", UINT32_MAX);
   auto bos = f.GetUintOr("tokenizer.ggml.bos_token_id", UINT32_MAX);
   if (eos.ok() && *eos < static_cast<uint64_t>(c.n_vocab)) {

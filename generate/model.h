@@ -45,6 +45,10 @@ struct WeightMatrix {
   size_t row_bytes = 0;
   const uint8_t* data = nullptr;
   const uint8_t* Row(int64_t r) const { return data + r * row_bytes; }
+  // The same weights repacked for the matrix kernels (see PackRows in
+  // kernels.h), or nullptr; panel p starts at packed + p * panel_bytes.
+  const uint8_t* packed = nullptr;
+  size_t panel_bytes = 0;
 };
 
 struct LayerWeights {
@@ -104,6 +108,15 @@ class Model {
   std::vector<float> output_norm_;
   std::vector<LayerWeights> layers_;
   std::vector<float> rope_freqs_;
+  // Storage of every packed matrix (each 64-byte aligned).
+  struct FreeDeleter {
+    void operator()(uint8_t* p) const;
+  };
+  std::unique_ptr<uint8_t, FreeDeleter> packed_;
+  // Whether the weights are a read-only file mapping whose pages may be
+  // dropped once packed (Open), rather than memory the caller owns.
+  bool file_mapped_ = false;
+  void PackAll(const std::vector<WeightMatrix*>& matrices);
   int32_t eos_ = -1, bos_ = -1;
   uint64_t weight_bytes_ = 0;
 };

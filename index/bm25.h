@@ -14,6 +14,8 @@
 
 namespace greffier::index {
 
+class InvertedLists;
+
 // Read access to term postings and passage length statistics, whatever stores
 // them (MemoryPostings below; the RocksDB store implements the same).
 // Implementations document their own thread-safety.
@@ -32,6 +34,115 @@ class PostingsSource {
   virtual uint64_t NumDocuments() const = 0;
   // Mean passage length in terms, 0 when empty.
   virtual double AverageLength() const = 0;
+  // The same postings as id-ordered in-memory lists with impact bounds, which lets BM25 skip
+  // passages that cannot enter the top k; nullptr when the source has none (then every
+  // posting is scored). Must agree exactly with ForEachPosting, DocumentFrequency and Length.
+  virtual const InvertedLists* inverted_lists() const { return nullptr; }
+};
+
+// One term's postings in passage id order, in blocks of kBlockSize with, per block and for
+// the whole list, bounds on the BM25 term impact (highest tf, shortest passage).
+// Thread-compatible.
+class PostingList {
+ public:
+  static constexpr size_t kBlockSize = 128;
+
+  // Adds a posting (tf > 0). Passage ids larger than the last one are appended in O(1);
+  // others rebuild the list (O(size)).
+  void Add(uint64_t passage_id, uint32_t tf, uint32_t length);
+  // Marks the posting dead (it is skipped from then on); false when absent. The bounds stay
+  // valid (they only become looser); Compact tightens them.
+  bool Erase(uint64_t passage_id);
+  // Drops dead postings and recomputes the bounds with `length_of`.
+  void Compact(const std::function<uint32_t(uint64_t)>& length_of);
+
+  // Live postings.
+  size_t live() const { return offsets_.size() - dead_; }
+  size_t dead() const { return dead_; }
+  size_t MemoryBytes() const;
+
+  // Upper bound of tf / (tf + k1 * (1 - b + b * length / avgdl)) over the list.
+  double MaxImpact(double k1, double b, double avgdl) const;
+
+  // Forward iteration over live postings, with skipping.
+  class Cursor {
+   public:
+    static constexpr uint64_t kEnd = UINT64_MAX;
+    explicit Cursor(const PostingList* list);
+    // Current passage id, kEnd when exhausted.
+    uint64_t id() const { return id_; }
+    uint32_t tf() const;
+    void Next();
+    // Moves to the first live posting with id >= target (never backwards).
+    void Advance(uint64_t target);
+    // Bound of the current block (same formula as MaxImpact); requires id() != kEnd.
+    double BlockMaxImpact(double k1, double b, double avgdl) const;
+    // Last passage id of the current block; requires id() != kEnd.
+    uint64_t BlockLast() const;
+
+   private:
+    void Settle();  // skips dead postings from pos_, sets id_
+    const PostingList* list_;
+    size_t block_ = 0;
+    size_t pos_ = 0;
+    uint64_t id_ = kEnd;
+  };
+
+ private:
+  struct Block {
+    uint64_t base;   // first passage id; offsets_ are relative to it
+    uint64_t last;   // last passage id
+    uint32_t begin;  // index of the first posting in offsets_
+    uint32_t max_tf;
+    uint32_t min_length;
+  };
+  static double Impact(uint32_t tf, uint32_t length, double k1, double b, double avgdl);
+  size_t BlockEnd(size_t block) const {
+    return block + 1 < blocks_.size() ? blocks_[block + 1].begin : offsets_.size();
+  }
+  uint64_t IdAt(size_t block, size_t pos) const { return blocks_[block].base + offsets_[pos]; }
+  uint32_t TfAt(size_t pos) const;
+  void Append(uint64_t passage_id, uint32_t tf, uint32_t length);
+  // (passage id, tf) of every live posting, in order.
+  std::vector<std::pair<uint64_t, uint32_t>> LivePostings() const;
+
+  std::vector<Block> blocks_;
+  std::vector<uint32_t> offsets_;
+  std::vector<uint8_t> tfs_;  // 0: dead; 255: the tf is in big_tfs_ under the index
+  std::unordered_map<uint32_t, uint32_t> big_tfs_;
+  size_t dead_ = 0;
+  // Non-dominated (tf, shortest length with that tf or more) pairs of the whole list.
+  std::vector<std::pair<uint32_t, uint32_t>> frontier_;
+};
+
+// Every term's PostingList and every passage's length: the in-memory form BM25 prunes over.
+// Thread-compatible.
+class InvertedLists {
+ public:
+  // Indexes a passage absent so far: `terms` holds each distinct term with its frequency,
+  // `length` is the passage's number of terms.
+  void Add(uint64_t passage_id, const std::vector<std::pair<std::string, uint32_t>>& terms,
+           uint32_t length);
+  // Loading: sets a passage's length, then appends postings term by term in id order.
+  void SetLength(uint64_t passage_id, uint32_t length);
+  void AddPostings(const std::string& term,
+                   const std::vector<std::pair<uint64_t, uint32_t>>& id_tfs);
+  // Removes a passage's postings; `terms` are the distinct terms it was added with.
+  void Remove(uint64_t passage_id, const std::vector<std::string>& terms);
+  // nullptr when no passage contains the term.
+  const PostingList* Find(std::string_view term) const;
+  // 0 when unknown.
+  uint32_t Length(uint64_t passage_id) const;
+  size_t NumTerms() const { return lists_.size(); }
+  // Approximate heap bytes held.
+  size_t MemoryBytes() const;
+
+ private:
+  std::unordered_map<std::string, PostingList> lists_;
+  // Lengths of small ids in a dense array, the rest in a map.
+  static constexpr uint64_t kDenseIds = uint64_t{1} << 28;
+  std::vector<uint32_t> dense_lengths_;
+  std::unordered_map<uint64_t, uint32_t> sparse_lengths_;
 };
 
 // Postings held in memory: for tests, benchmarks and the evaluation command.
@@ -50,16 +161,13 @@ class MemoryPostings : public PostingsSource {
   absl::StatusOr<uint32_t> Length(uint64_t passage_id) const override;
   uint64_t NumDocuments() const override { return lengths_.size(); }
   double AverageLength() const override;
+  const InvertedLists* inverted_lists() const override { return &lists_; }
 
   // Number of distinct terms.
-  size_t NumTerms() const { return postings_.size(); }
+  size_t NumTerms() const { return lists_.NumTerms(); }
 
  private:
-  struct Posting {
-    uint64_t passage_id;
-    uint32_t tf;
-  };
-  std::unordered_map<std::string, std::vector<Posting>> postings_;
+  InvertedLists lists_;
   std::unordered_map<uint64_t, std::vector<std::string>> passage_terms_;
   std::unordered_map<uint64_t, uint32_t> lengths_;
   uint64_t total_length_ = 0;
@@ -85,10 +193,15 @@ class Bm25Searcher {
     double k1 = 0.9;
     // Length normalisation (0: none, 1: full). Default: 0.75.
     double b = 0.75;
+    // Skip passages that cannot enter the top k (MaxScore over the source's inverted lists,
+    // when it has them). The results are exactly those of scoring every posting.
+    // Default: true.
+    bool dynamic_pruning = true;
   };
   // Returns true when the passage may be returned. Called at most once per
-  // candidate passage, before it is scored: rejected passages never reach the
-  // ranking, so filters cannot starve results.
+  // candidate passage, before it takes a place in the ranking: rejected passages
+  // never reach it, so filters cannot starve results. With pruning, passages
+  // that cannot enter the top k are not offered to it.
   using Filter = std::function<bool(uint64_t passage_id)>;
 
   explicit Bm25Searcher(const PostingsSource* source) : Bm25Searcher(source, Options()) {}
@@ -103,6 +216,10 @@ class Bm25Searcher {
   const Options& options() const { return options_; }
 
  private:
+  absl::StatusOr<std::vector<ScoredPassage>> SearchPruned(
+      const InvertedLists& lists, const std::vector<std::pair<std::string_view, int>>& counts,
+      size_t k, const Filter& filter) const;
+
   const PostingsSource* source_;  // Not owned.
   Options options_;
 };

@@ -100,6 +100,8 @@ class RocksPostings : public PostingsSource {
 
   uint64_t NumDocuments() const override { return index_->passage_info_.size(); }
 
+  const InvertedLists* inverted_lists() const override { return index_->inverted_.get(); }
+
   double AverageLength() const override {
     if (index_->passage_info_.empty()) return 0;
     return static_cast<double>(index_->total_length_) /
@@ -110,17 +112,27 @@ class RocksPostings : public PostingsSource {
   const Index* index_;
 };
 
-Index::Index(const IndexOptions& options) : options_(options) {}
+Index::Index(const IndexOptions& options)
+    : options_(options), inverted_(std::make_unique<InvertedLists>()) {}
 
 Index::~Index() {
+  WaitForBackgroundWork();
   if (db_ == nullptr) return;
   audit_log_.reset();
   if (!options_.read_only) {
+    std::lock_guard snapshot_lock(snapshot_mu_);
     std::unique_lock lock(mu_);
     if (changes_since_snapshot_ > 0 && vectors_index_ != nullptr) {
       absl::Status s = SnapshotLocked();
       if (!s.ok())
         std::fprintf(stderr, "greffier: final vector snapshot failed: %s\n", s.ToString().c_str());
+    }
+  }
+  if (!options_.read_only) {
+    // Memtables written out now are not replayed from the log by the next open.
+    rocksdb::Status flushed = db_->Flush(rocksdb::FlushOptions(), handles_);
+    if (!flushed.ok()) {
+      std::fprintf(stderr, "greffier: flush at close failed: %s\n", flushed.ToString().c_str());
     }
   }
   for (auto* h : handles_) db_->DestroyColumnFamilyHandle(h);
@@ -332,14 +344,32 @@ absl::Status Index::LoadCatalog() {
     if (p == passage_info_.end()) continue;
     p->second.length = static_cast<uint32_t>(length);
     total_length_ += length;
+    inverted_->SetLength(pid, static_cast<uint32_t>(length));
   }
-  return FromRocks(lit->status(), "scan passage lengths");
+  GREFFIER_RETURN_IF_ERROR(FromRocks(lit->status(), "scan passage lengths"));
+  // The postings, term by term in passage id order: BM25 searches them in memory.
+  std::unique_ptr<rocksdb::Iterator> pit(db_->NewIterator(rocksdb::ReadOptions(), postings_));
+  std::string term;
+  std::vector<std::pair<uint64_t, uint32_t>> id_tfs;
+  for (pit->SeekToFirst(); pit->Valid(); pit->Next()) {
+    GREFFIER_ASSIGN_OR_RETURN(PostingKey key, DecodePostingKey(pit->key().ToStringView()));
+    GREFFIER_ASSIGN_OR_RETURN(PostingValue value, DecodePostingValue(pit->value().ToStringView()));
+    if (key.term != term) {
+      inverted_->AddPostings(term, id_tfs);
+      id_tfs.clear();
+      term = std::move(key.term);
+    }
+    if (passage_info_.contains(key.passage_id)) id_tfs.emplace_back(key.passage_id, value.tf);
+  }
+  inverted_->AddPostings(term, id_tfs);
+  return FromRocks(pit->status(), "scan postings");
 }
 
 absl::Status Index::RecoverVectors() {
   std::string snap = (std::filesystem::path(options_.path) / kSnapshotFile).string();
   SnapshotInfo info;
-  absl::StatusOr<std::unique_ptr<VectorIndex>> loaded = VectorIndex::Load(snap, &info);
+  absl::StatusOr<std::unique_ptr<VectorIndex>> loaded =
+      VectorIndex::Load(snap, VectorOptions(options_.dimension), &info);
   if (loaded.ok() && (*loaded)->dimension() == options_.dimension) {
     vectors_index_ = std::move(*loaded);
   } else {
@@ -348,22 +378,30 @@ absl::Status Index::RecoverVectors() {
                    loaded.status().ToString().c_str());
     }
     info = SnapshotInfo{};
-    GREFFIER_ASSIGN_OR_RETURN(
-        vectors_index_,
-        VectorIndex::Create({.dimension = options_.dimension, .factory = options_.faiss_factory}));
+    GREFFIER_ASSIGN_OR_RETURN(vectors_index_,
+                              VectorIndex::Create(VectorOptions(options_.dimension)));
   }
+  GREFFIER_RETURN_IF_ERROR(
+      ReplayInto(*vectors_index_, info.watermark, info.mutation_seq, &changes_since_snapshot_));
+  // Growth from now on runs beside searches and writes.
+  vectors_index_->set_background_growth(options_.faiss_background_growth && !options_.read_only);
+  return absl::OkStatus();
+}
+
+absl::Status Index::ReplayInto(VectorIndex& vectors, uint64_t watermark, uint64_t mutation_seq,
+                               uint64_t* changes) const {
   // Vectors committed after the snapshot: passage ids are allocated in increasing order.
   std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), vectors_));
   std::vector<uint64_t> ids;
   std::vector<float> flat;
   auto flush = [&]() -> absl::Status {
-    GREFFIER_RETURN_IF_ERROR(vectors_index_->Add(ids, flat));
-    changes_since_snapshot_ += ids.size();
+    GREFFIER_RETURN_IF_ERROR(vectors.Add(ids, flat));
+    *changes += ids.size();
     ids.clear();
     flat.clear();
     return absl::OkStatus();
   };
-  for (it->Seek(EncodeId(info.watermark + 1)); it->Valid(); it->Next()) {
+  for (it->Seek(EncodeId(watermark + 1)); it->Valid(); it->Next()) {
     GREFFIER_ASSIGN_OR_RETURN(uint64_t id, DecodeId(it->key().ToStringView()));
     GREFFIER_ASSIGN_OR_RETURN(std::vector<float> v, DecodeVector(it->value().ToStringView()));
     if (v.size() != static_cast<size_t>(options_.dimension)) {
@@ -378,7 +416,7 @@ absl::Status Index::RecoverVectors() {
   GREFFIER_RETURN_IF_ERROR(flush());
   // Deletions committed after the snapshot.
   std::unique_ptr<rocksdb::Iterator> ts(db_->NewIterator(rocksdb::ReadOptions(), tombstones_));
-  for (ts->Seek(EncodeId(info.mutation_seq + 1)); ts->Valid(); ts->Next()) {
+  for (ts->Seek(EncodeId(mutation_seq + 1)); ts->Valid(); ts->Next()) {
     GREFFIER_ASSIGN_OR_RETURN(Decoder d,
                               Decoder::Open(ts->value().ToStringView(), "GFTS", 1, "tombstone"));
     GREFFIER_ASSIGN_OR_RETURN(uint64_t n, d.GetVarint());
@@ -387,21 +425,26 @@ absl::Status Index::RecoverVectors() {
       GREFFIER_ASSIGN_OR_RETURN(uint64_t id, d.GetVarint());
       removed.push_back(id);
     }
-    GREFFIER_RETURN_IF_ERROR(vectors_index_->Remove(removed));
-    changes_since_snapshot_ += removed.size();
+    GREFFIER_RETURN_IF_ERROR(vectors.Remove(removed));
+    *changes += removed.size();
   }
   return FromRocks(ts->status(), "scan tombstones");
 }
 
-absl::Status Index::DeleteInBatch(const DocumentRecord& doc, rocksdb::WriteBatch& batch,
-                                  std::unordered_map<std::string, int64_t>& df_delta) {
+absl::Status Index::DeleteInBatch(
+    const DocumentRecord& doc, rocksdb::WriteBatch& batch,
+    std::unordered_map<std::string, int64_t>& df_delta,
+    std::vector<std::pair<uint64_t, std::vector<std::string>>>* removed) {
   batch.Delete(docs_, EncodeId(doc.id));
   for (uint64_t pid : doc.passage_ids) {
     GREFFIER_ASSIGN_OR_RETURN(PassageRecord p, GetPassage(pid));
+    std::vector<std::string> terms;
     for (const auto& [term, tf] : PassageTerms(doc.title, p)) {
       batch.Delete(postings_, EncodePostingKey(term, pid));
       --df_delta[term];
+      terms.push_back(term);
     }
+    removed->emplace_back(pid, std::move(terms));
     batch.Delete(passages_, EncodeId(pid));
     batch.Delete(vectors_, EncodeId(pid));
     batch.Delete(lengths_, EncodeId(pid));
@@ -443,8 +486,9 @@ absl::StatusOr<Index::AddResult> Index::AddDocument(DocumentRecord doc,
   const uint64_t saved_seq = mutation_seq_;
   rocksdb::WriteBatch batch;
   std::unordered_map<std::string, int64_t> df_delta;
+  std::vector<std::pair<uint64_t, std::vector<std::string>>> removed_terms;
   if (old.has_value()) {
-    absl::Status s = DeleteInBatch(*old, batch, df_delta);
+    absl::Status s = DeleteInBatch(*old, batch, df_delta, &removed_terms);
     if (!s.ok()) {
       mutation_seq_ = saved_seq;
       return s;
@@ -459,6 +503,7 @@ absl::StatusOr<Index::AddResult> Index::AddDocument(DocumentRecord doc,
   doc.passage_ids.clear();
   std::vector<uint64_t> ids;
   std::vector<float> flat;
+  std::vector<std::vector<std::pair<std::string, uint32_t>>> added_terms;
   flat.reserve(vectors.size() * options_.dimension);
   for (size_t i = 0; i < passages.size(); ++i) {
     PassageRecord& p = passages[i];
@@ -468,7 +513,9 @@ absl::StatusOr<Index::AddResult> Index::AddDocument(DocumentRecord doc,
     batch.Put(passages_, EncodeId(p.id), EncodePassage(p));
     batch.Put(vectors_, EncodeId(p.id), EncodeVector(vectors[i]));
     uint32_t length = 0;
+    auto& term_tfs = added_terms.emplace_back();
     for (const auto& [term, tf] : PassageTerms(doc.title, p)) {
+      term_tfs.emplace_back(term, tf);
       absl::StatusOr<std::string> value = EncodePostingValue(PostingValue{tf, {}});
       if (!value.ok()) {
         mutation_seq_ = saved_seq;
@@ -512,8 +559,11 @@ absl::StatusOr<Index::AddResult> Index::AddDocument(DocumentRecord doc,
     docs_info_.erase(old->id);
     changes_since_snapshot_ += old->passage_ids.size();
   }
+  for (const auto& [pid, terms] : removed_terms) inverted_->Remove(pid, terms);
+  for (size_t i = 0; i < ids.size(); ++i) inverted_->Add(ids[i], added_terms[i], lengths[i]);
   absl::Status s = vectors_index_->Add(ids, flat);
   if (!s.ok()) std::fprintf(stderr, "greffier: %s\n", s.ToString().c_str());
+  MaybeStartGrowth();
   for (size_t i = 0; i < ids.size(); ++i) {
     passage_info_[ids[i]] = PassageInfo{doc.id, lengths[i]};
     total_length_ += lengths[i];
@@ -521,12 +571,26 @@ absl::StatusOr<Index::AddResult> Index::AddDocument(DocumentRecord doc,
   docs_info_[doc.id] =
       DocInfo{doc.collection, doc.document_type, doc.date, doc.access_labels, doc.extra};
   changes_since_snapshot_ += ids.size();
-  if (changes_since_snapshot_ >= options_.snapshot_every) {
-    absl::Status snap = SnapshotLocked();
+  const bool snapshot_due = SnapshotDueLocked();
+  result.passage_ids = std::move(ids);
+  lock.unlock();
+  if (snapshot_due) {
+    // Searches go on while the snapshot is written (writers wait).
+    absl::Status snap = SnapshotShared(/*only_if_due=*/true);
     if (!snap.ok()) std::fprintf(stderr, "greffier: %s\n", snap.ToString().c_str());
   }
-  result.passage_ids = std::move(ids);
   return result;
+}
+
+bool Index::SnapshotDueLocked() const {
+  return changes_since_snapshot_ >= std::max(options_.snapshot_every, vectors_index_->size() / 8);
+}
+
+absl::Status Index::SnapshotShared(bool only_if_due) {
+  std::lock_guard snapshot_lock(snapshot_mu_);
+  std::shared_lock lock(mu_);
+  if (only_if_due && !SnapshotDueLocked()) return absl::OkStatus();  // another writer did it
+  return SnapshotLocked();
 }
 
 absl::StatusOr<size_t> Index::DeleteDocument(uint64_t document_id) {
@@ -541,7 +605,8 @@ absl::StatusOr<size_t> Index::DeleteDocument(uint64_t document_id) {
   const uint64_t saved_seq = mutation_seq_;
   rocksdb::WriteBatch batch;
   std::unordered_map<std::string, int64_t> df_delta;
-  absl::Status deleted = DeleteInBatch(doc, batch, df_delta);
+  std::vector<std::pair<uint64_t, std::vector<std::string>>> removed_terms;
+  absl::Status deleted = DeleteInBatch(doc, batch, df_delta, &removed_terms);
   std::vector<std::pair<std::string, uint64_t>> df_updated;
   if (deleted.ok()) ApplyDfDelta(df_delta, batch, &df_updated);
   if (!deleted.ok()) {
@@ -560,6 +625,7 @@ absl::StatusOr<size_t> Index::DeleteDocument(uint64_t document_id) {
     return written;
   }
   CommitDf(df_updated);
+  for (const auto& [pid, terms] : removed_terms) inverted_->Remove(pid, terms);
   absl::Status r = vectors_index_->Remove(doc.passage_ids);
   if (!r.ok()) std::fprintf(stderr, "greffier: %s\n", r.ToString().c_str());
   for (uint64_t pid : doc.passage_ids) {
@@ -693,7 +759,9 @@ absl::StatusOr<std::vector<Index::Hit>> Index::SearchLexical(const std::string& 
   GREFFIER_ASSIGN_OR_RETURN(std::unique_ptr<FrenchAnalyzer> analyzer, FrenchAnalyzer::Create());
   std::vector<std::string> terms = analyzer->AnalyzeToStrings(query);
   std::shared_lock lock(mu_);
-  Bm25Searcher searcher(postings_source_.get());
+  Bm25Searcher::Options bm25;
+  bm25.dynamic_pruning = options_.bm25_dynamic_pruning;
+  Bm25Searcher searcher(postings_source_.get(), bm25);
   GREFFIER_ASSIGN_OR_RETURN(
       std::vector<ScoredPassage> scored, searcher.Search(terms, k, [&](uint64_t pid) {
         auto it = passage_info_.find(pid);
@@ -734,30 +802,90 @@ absl::StatusOr<double> Index::QueryCoverage(const std::string& query, const Pass
 }
 
 absl::Status Index::SnapshotLocked() {
-  SnapshotInfo info{.watermark = next_passage_id_ - 1, .mutation_seq = mutation_seq_};
+  SnapshotInfo info;
+  info.watermark = next_passage_id_ - 1;
+  info.mutation_seq = mutation_seq_;
   std::string snap = (std::filesystem::path(options_.path) / kSnapshotFile).string();
   GREFFIER_RETURN_IF_ERROR(vectors_index_->Save(snap, info));
   changes_since_snapshot_ = 0;
   // Tombstones the snapshot already reflects are no longer needed for recovery.
-  if (info.mutation_seq > 0) {
-    GREFFIER_RETURN_IF_ERROR(
-        FromRocks(db_->DeleteRange(rocksdb::WriteOptions(), tombstones_, EncodeId(0),
-                                   EncodeId(info.mutation_seq + 1)),
-                  "prune tombstones"));
+  // A growth running in the background replays the deletions after the state it copied.
+  const uint64_t prune_to =
+      growth_running_ ? std::min(info.mutation_seq, growth_mutation_seq_) : info.mutation_seq;
+  if (prune_to > 0) {
+    GREFFIER_RETURN_IF_ERROR(FromRocks(
+        db_->DeleteRange(rocksdb::WriteOptions(), tombstones_, EncodeId(0), EncodeId(prune_to + 1)),
+        "prune tombstones"));
   }
   return absl::OkStatus();
 }
 
-absl::Status Index::Snapshot() {
-  std::unique_lock lock(mu_);
-  return SnapshotLocked();
+VectorIndexOptions Index::VectorOptions(int dimension) const {
+  VectorIndexOptions o;
+  o.dimension = dimension;
+  o.factory = options_.faiss_factory;
+  o.auto_flat_limit = options_.faiss_auto_flat_limit;
+  o.nprobe = options_.faiss_nprobe;
+  o.hnsw_ef_search = options_.faiss_hnsw_ef_search;
+  o.hnsw_ef_construction = options_.faiss_hnsw_ef_construction;
+  return o;
 }
+
+void Index::MaybeStartGrowth() {
+  if (growth_running_ || options_.read_only || !vectors_index_->NeedsGrowth()) return;
+  // The copy is taken under the write lock, so it is exactly the state at (watermark, seq).
+  absl::StatusOr<std::optional<VectorIndex::Growth>> growth = vectors_index_->PrepareGrowth();
+  if (!growth.ok() || !growth->has_value()) {
+    if (!growth.ok()) std::fprintf(stderr, "greffier: %s\n", growth.status().ToString().c_str());
+    return;
+  }
+  growth_running_ = true;
+  growth_mutation_seq_ = mutation_seq_;
+  std::lock_guard thread_lock(growth_thread_mu_);
+  if (growth_thread_.joinable()) growth_thread_.join();  // the previous one has finished
+  growth_thread_ = std::thread(&Index::RunGrowth, this, std::move(**growth), vectors_index_.get(),
+                               next_passage_id_ - 1, mutation_seq_);
+}
+
+void Index::RunGrowth(VectorIndex::Growth growth, const VectorIndex* source, uint64_t watermark,
+                      uint64_t mutation_seq) {
+  absl::StatusOr<std::unique_ptr<VectorIndex>> built = growth.Run();
+  if (options_.faiss_growth_hook_for_testing) options_.faiss_growth_hook_for_testing();
+  std::unique_lock lock(mu_);
+  growth_running_ = false;
+  if (!built.ok()) {
+    std::fprintf(stderr, "greffier: vector index growth: %s\n", built.status().ToString().c_str());
+    return;
+  }
+  if (vectors_index_.get() != source) return;  // replaced meanwhile (re-embedding)
+  uint64_t changes = 0;
+  absl::Status replayed = ReplayInto(**built, watermark, mutation_seq, &changes);
+  if (!replayed.ok()) {
+    std::fprintf(stderr, "greffier: vector index growth: %s\n", replayed.ToString().c_str());
+    return;
+  }
+  vectors_index_ = std::move(*built);
+  ++changes_since_snapshot_;  // the next snapshot saves the new index
+}
+
+void Index::WaitForBackgroundWork() {
+  std::thread finished;
+  {
+    std::lock_guard thread_lock(growth_thread_mu_);
+    finished = std::move(growth_thread_);
+  }
+  if (finished.joinable()) finished.join();
+}
+
+absl::Status Index::Snapshot() { return SnapshotShared(/*only_if_due=*/false); }
 
 absl::Status Index::Reembed(const std::string& embedder_id, int dimension,
                             const std::function<absl::StatusOr<std::vector<float>>(
                                 const PassageRecord&, const DocumentRecord&)>& embed) {
   if (options_.read_only) return absl::FailedPreconditionError("index opened read-only");
   if (dimension <= 0) return absl::InvalidArgumentError("re-embed: dimension must be positive");
+  WaitForBackgroundWork();  // a growth started after this finds its source replaced
+  std::lock_guard snapshot_lock(snapshot_mu_);
   std::unique_lock lock(mu_);
   rocksdb::WriteOptions sync;
   sync.sync = true;
@@ -766,9 +894,8 @@ absl::Status Index::Reembed(const std::string& embedder_id, int dimension,
   // The old snapshot holds the old vectors: it must not be loaded again.
   std::error_code ec;
   std::filesystem::remove(std::filesystem::path(options_.path) / kSnapshotFile, ec);
-  GREFFIER_ASSIGN_OR_RETURN(
-      std::unique_ptr<VectorIndex> fresh,
-      VectorIndex::Create({.dimension = dimension, .factory = options_.faiss_factory}));
+  GREFFIER_ASSIGN_OR_RETURN(std::unique_ptr<VectorIndex> fresh,
+                            VectorIndex::Create(VectorOptions(dimension)));
   std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), docs_));
   for (it->SeekToFirst(); it->Valid(); it->Next()) {
     GREFFIER_ASSIGN_OR_RETURN(DocumentRecord doc, DecodeDocument(it->value().ToStringView()));
@@ -797,15 +924,20 @@ absl::Status Index::Reembed(const std::string& embedder_id, int dimension,
   GREFFIER_RETURN_IF_ERROR(FromRocks(db_->Write(sync, &done), "finish re-embedding"));
   options_.embedder_id = embedder_id;
   options_.dimension = dimension;
+  fresh->set_background_growth(options_.faiss_background_growth);
   vectors_index_ = std::move(fresh);
   return SnapshotLocked();
 }
 
 IndexStats Index::Stats() const {
   std::shared_lock lock(mu_);
-  return IndexStats{.documents = docs_info_.size(),
-                    .passages = passage_info_.size(),
-                    .vectors = vectors_index_->size()};
+  IndexStats stats;
+  stats.documents = docs_info_.size();
+  stats.passages = passage_info_.size();
+  stats.vectors = vectors_index_->size();
+  stats.postings_bytes = inverted_->MemoryBytes();
+  stats.vector_index = vectors_index_->description();
+  return stats;
 }
 
 }  // namespace greffier::index

@@ -4,9 +4,11 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <shared_mutex>
 #include <string>
+#include <thread>
 #include <unordered_map>
 #include <utility>
 #include <vector>
@@ -14,6 +16,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "index/records.h"
+#include "index/vector_index.h"
 
 namespace rocksdb {
 class DB;
@@ -23,9 +26,9 @@ class WriteBatch;
 
 namespace greffier::index {
 
-class VectorIndex;
 class AuditLog;
 class FrenchAnalyzer;
+class InvertedLists;
 class RocksPostings;
 
 struct IndexOptions {
@@ -36,9 +39,32 @@ struct IndexOptions {
   std::string embedder_id;
   // Dimension of the embedder's vectors. Default: none (required, > 0).
   int dimension = 0;
-  // FAISS index under the id map, as a factory description. Default: "Flat".
-  std::string faiss_factory = "Flat";
-  // Passages added or deleted between two automatic FAISS snapshots. Default: 20000.
+  // FAISS index, as a factory description ("Flat", "HNSW32", "IVF4096,Flat"...), or "auto":
+  // exact search below `faiss_auto_flat_limit` vectors, then IVF sized and trained for the
+  // corpus (see VectorIndexOptions). A snapshot keeps the index type it was written with.
+  // Default: "auto".
+  std::string faiss_factory = "auto";
+  // With "auto", vectors held before exact search gives way to IVF. Default: 100000.
+  uint64_t faiss_auto_flat_limit = 100000;
+  // BM25 skips passages that cannot enter the top k (MaxScore over the postings held in
+  // memory); false scores every posting read from RocksDB. Same results either way.
+  // Default: true.
+  bool bm25_dynamic_pruning = true;
+  // Train or retrain FAISS (see faiss_factory) on a background thread while searches and
+  // writes go on; the new index replays what changed meanwhile before it replaces the old.
+  // false: inside the write that makes it due, holding the write lock. Default: true.
+  bool faiss_background_growth = true;
+  // Tests only: called by the background FAISS growth once the new index is built, before it
+  // takes the write lock to replay changes and swap. Default: none.
+  std::function<void()> faiss_growth_hook_for_testing;
+  // IVF lists visited per search (0: automatic, nlist / 32 and at least 16). Default: 0.
+  int faiss_nprobe = 0;
+  // HNSW candidate lists when searching and inserting (see VectorIndexOptions).
+  // Default: 128 and 80.
+  int faiss_hnsw_ef_search = 128;
+  int faiss_hnsw_ef_construction = 80;
+  // Passages added or deleted between two automatic FAISS snapshots, or an eighth of the
+  // vectors held when that is more (a snapshot rewrites the whole index). Default: 20000.
   uint64_t snapshot_every = 20000;
   // Open without taking the directory's lock, for tools (audit export, evaluation) that run
   // beside a live server: writes fail, and the view is the one at open time.
@@ -69,6 +95,10 @@ struct IndexStats {
   uint64_t documents = 0;
   uint64_t passages = 0;
   uint64_t vectors = 0;
+  // Heap bytes of the in-memory BM25 postings.
+  uint64_t postings_bytes = 0;
+  // The FAISS index in use, as a factory description.
+  std::string vector_index;
 };
 
 // The durable store of greffier: documents, passages, vectors (RocksDB) and the FAISS index
@@ -121,6 +151,9 @@ class Index {
 
   // Writes the FAISS snapshot now.
   absl::Status Snapshot();
+  // Waits for a background FAISS growth (training, retraining) to finish. Call without
+  // holding anything of the index.
+  void WaitForBackgroundWork();
 
   // Replaces every stored vector with `embed(passage, document)` and switches the index to
   // the embedder `embedder_id` of dimension `dimension`, rebuilding FAISS. An interrupted
@@ -150,12 +183,28 @@ class Index {
   absl::Status CheckEmbedder();
   absl::Status LoadCatalog();
   absl::Status RecoverVectors();
+  // Adds the vectors stored past `watermark` and removes those deleted after `mutation_seq`;
+  // `changes` counts both.
+  absl::Status ReplayInto(VectorIndex& vectors, uint64_t watermark, uint64_t mutation_seq,
+                          uint64_t* changes) const;
+  // Under the write lock: starts the background growth when it is due.
+  void MaybeStartGrowth();
+  void RunGrowth(VectorIndex::Growth growth, const VectorIndex* source, uint64_t watermark,
+                 uint64_t mutation_seq);
+  // Writes the snapshot. Requires snapshot_mu_ and mu_ (shared suffices: it only reads; the
+  // snapshot state it resets is touched by writers only, which mu_ excludes).
   absl::Status SnapshotLocked();
+  bool SnapshotDueLocked() const;
+  // Takes snapshot_mu_ then mu_ shared, so searches go on while FAISS is written.
+  absl::Status SnapshotShared(bool only_if_due);
+  VectorIndexOptions VectorOptions(int dimension) const;
   absl::StatusOr<uint64_t> ReadCounter(const std::string& key) const;
   // Adds the deletion of `doc` (passages, vectors, postings, lookups) to `batch`; document
   // frequency changes go to `df_delta`.
+  // The distinct terms of each removed passage go to `removed`, for the postings in memory.
   absl::Status DeleteInBatch(const DocumentRecord& doc, rocksdb::WriteBatch& batch,
-                             std::unordered_map<std::string, int64_t>& df_delta);
+                             std::unordered_map<std::string, int64_t>& df_delta,
+                             std::vector<std::pair<uint64_t, std::vector<std::string>>>* removed);
   // Term frequencies of a passage as indexed (title + section path + text).
   std::unordered_map<std::string, uint32_t> PassageTerms(const std::string& title,
                                                          const PassageRecord& p) const;
@@ -187,6 +236,8 @@ class Index {
   std::unique_ptr<RocksPostings> postings_source_;
   std::unique_ptr<AuditLog> audit_log_;
 
+  // One snapshot at a time; always taken before mu_.
+  std::mutex snapshot_mu_;
   mutable std::shared_mutex mu_;  // guards everything below and the FAISS index
   std::unique_ptr<VectorIndex> vectors_index_;
   std::unordered_map<uint64_t, DocInfo> docs_info_;
@@ -198,10 +249,17 @@ class Index {
   uint64_t total_length_ = 0;
   // Document frequency of every indexed term (mirrors the termstats family).
   std::unordered_map<std::string, uint64_t> doc_freq_;
+  // The postings family in memory (loaded at open, maintained by writes): what BM25 reads.
+  std::unique_ptr<InvertedLists> inverted_;
   uint64_t next_doc_id_ = 1;
   uint64_t next_passage_id_ = 1;
   uint64_t mutation_seq_ = 0;
   uint64_t changes_since_snapshot_ = 0;
+  // Background growth of the FAISS index: running, and the state it copied.
+  bool growth_running_ = false;
+  uint64_t growth_mutation_seq_ = 0;
+  std::mutex growth_thread_mu_;  // guards growth_thread_ (taken after mu_, never before)
+  std::thread growth_thread_;
 
   friend class RocksPostings;
 };

@@ -24,7 +24,7 @@ absl::StatusOr<std::unique_ptr<generate::Embedder>> LoadEmbedder(
 absl::StatusOr<std::unique_ptr<index::Index>> OpenIndex(const std::string& data_dir,
                                                         const generate::Embedder& embedder,
                                                         bool read_only,
-                                                        const std::string& faiss_factory = "Flat");
+                                                        const std::string& faiss_factory = "auto");
 
 enum class EmbedderKind { kHashing, kLsa, kGguf };
 

@@ -108,7 +108,9 @@ constexpr char kGenerateUsage[] =
     "usage: greffier generate --model FILE.gguf (--prompt TEXT | --prompt-ids "
     "1,2,3) [--chat] [--template NAME] [--threads N] [--max-tokens N] "
     "[--seed S] [--temperature T] [--top-k K] [--top-p P] [--min-p P] "
-    "[--repeat-penalty R] [--ctx N] [--stop TEXT]...\n";
+    "[--repeat-penalty R] [--ctx N] [--stop TEXT]... [--dump-logits FILE]\n"
+    "--dump-logits: writes the prompt's logits (float32, n_vocab per prompt\n"
+    "token, in order) to FILE and exits without generating.\n";
 
 }  // namespace
 
@@ -122,6 +124,7 @@ int RunGenerateCommand(int argc, char** argv) {
   auto prompt = args.Value("--prompt");
   auto prompt_ids = args.Value("--prompt-ids");
   auto template_name = args.Value("--template");
+  auto dump_logits = args.Value("--dump-logits");
   bool chat = args.Flag("--chat");
   std::vector<std::string> stops;
   args.Values("--stop", &stops);
@@ -231,6 +234,26 @@ int RunGenerateCommand(int argc, char** argv) {
     std::fprintf(stderr, "greffier generate: %s\n",
                  std::string(decoder.status().message()).c_str());
     return 1;
+  }
+  if (dump_logits) {
+    // For cross-checks against other runtimes: every prompt position.
+    std::vector<float> logits;
+    absl::Status s = (*decoder)->Forward(ids, &logits, /*all_logits=*/true);
+    if (!s.ok()) {
+      std::fprintf(stderr, "greffier generate: %s\n", std::string(s.message()).c_str());
+      return 1;
+    }
+    FILE* f = std::fopen(dump_logits->c_str(), "wb");
+    bool ok = f != nullptr &&
+              std::fwrite(logits.data(), sizeof(float), logits.size(), f) == logits.size();
+    if (f != nullptr) ok = std::fclose(f) == 0 && ok;
+    if (!ok) {
+      std::fprintf(stderr, "greffier generate: cannot write %s\n", dump_logits->c_str());
+      return 1;
+    }
+    std::fprintf(stderr, "wrote %zu tokens x %d logits to %s\n", ids.size(),
+                 (*model)->config().n_vocab, dump_logits->c_str());
+    return 0;
   }
   std::unique_ptr<gen::StreamingDecoder> stream;
   gen::GenerateOptions gopts;

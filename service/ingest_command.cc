@@ -43,7 +43,8 @@ const char kIngestUsage[] =
     "600)\n"
     "  --memory-mb N      memory limit of the parser per document (default "
     "2048)\n"
-    "  --faiss FACTORY    FAISS index of a new data directory (default Flat)\n"
+    "  --faiss FACTORY    FAISS index of a new data directory (default auto: exact below\n"
+    "                     100k vectors, then IVF trained for the corpus)\n"
     "Interrupted (Ctrl-C) or crashed, the same command resumes where it "
     "stopped.\n";
 

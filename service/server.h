@@ -37,8 +37,9 @@ struct ServerOptions {
   int max_message_bytes = 64 << 20;
   // Largest document accepted by any upload path. Default: 512 MiB.
   uint64_t max_document_bytes = 512ull << 20;
-  // FAISS index under the id map. Default: "Flat".
-  std::string faiss_factory = "Flat";
+  // FAISS index: "auto" (exact below 100k vectors, then IVF trained for the corpus) or a
+  // factory string such as "Flat", "HNSW32", "IVF4096,PQ32". Default: "auto".
+  std::string faiss_factory = "auto";
   // GGUF chat model that writes the answers; empty: the built-in extractive answerer.
   // Default: "".
   std::string model_path;

@@ -2,6 +2,7 @@
 // double-precision dots, and every SIMD kernel set against the scalar one.
 #include "generate/quant.h"
 
+#include <algorithm>
 #include <cmath>
 #include <random>
 #include <string>
@@ -199,6 +200,159 @@ TEST(QuantTest, MultiTokenKernelsMatchSingleTokenKernels) {
           }
         }
       }
+    }
+  }
+}
+
+// Packed-weight matrix kernels (every set, every token count up to 19 and
+// row counts that leave a partial panel) against the scalar one-row dot on
+// the unpacked rows; the scalar set's own packed kernel is checked too.
+TEST(QuantTest, PackedMatrixKernelsMatchRowDots) {
+  for (GgmlType t :
+       {GgmlType::kQ4_0, GgmlType::kQ5_0, GgmlType::kQ8_0, GgmlType::kQ4_K, GgmlType::kQ6_K}) {
+    ASSERT_TRUE(HasPackedLayout(t));
+    const int code = static_cast<int>(t);
+    for (int64_t rows : {16, 37}) {
+      // Odd block counts.
+      const int64_t n = BlockElems(t) == 256 ? 256 * 3 : 32 * 7;
+      std::vector<float> wf = Random(rows * n, 11, 0.5f);
+      // Extreme rows: all-max magnitudes stress int16 / int32 headroom.
+      for (int64_t j = 0; j < n; ++j) wf[2 * n + j] = j % 2 ? 4.f : -4.f;
+      auto w = QuantizeRows(t, wf.data(), rows, n);
+      ASSERT_TRUE(w.ok());
+      const size_t row_bytes = RowBytes(t, n);
+      const size_t panel_bytes = PackedPanelBytes(t, n);
+      const int64_t n_panels = (rows + kPackRows - 1) / kPackRows;
+      std::vector<uint8_t> packed(panel_bytes * n_panels + 1);
+      // Misaligned by one byte on purpose: kernels must not assume alignment.
+      PackRows(t, reinterpret_cast<const uint8_t*>(w->data()), row_bytes, rows, n,
+               packed.data() + 1);
+      const int n_tok = 19;
+      std::vector<std::vector<int8_t>> aq(n_tok, std::vector<int8_t>(n));
+      std::vector<std::vector<float>> ad(n_tok, std::vector<float>(n / 32)),
+          as(n_tok, std::vector<float>(n / 32));
+      std::vector<std::vector<int32_t>> asum(n_tok, std::vector<int32_t>(n / 32)),
+          asum16(n_tok, std::vector<int32_t>(n / 16));
+      std::vector<QuantizedRow> xr(n_tok);
+      const KernelSet* scalar = KernelsFor(SimdLevel::kScalar);
+      for (int c = 0; c < n_tok; ++c) {
+        std::vector<float> x = Random(n, 70 + c, 1.f + c % 3);
+        if (c == 3) std::fill(x.begin(), x.end(), -2.f);  // q = -127 everywhere
+        scalar->quantize_acts(n, x.data(), aq[c].data(), ad[c].data(), as[c].data());
+        for (int64_t j = 0; j < n; ++j) {
+          asum[c][j / 32] += aq[c][j];
+          asum16[c][j / 16] += aq[c][j];
+        }
+        xr[c] = {aq[c].data(), ad[c].data(),   as[c].data(),    nullptr,
+                 nullptr,      asum[c].data(), asum16[c].data()};
+      }
+      for (SimdLevel level : {SimdLevel::kScalar, SimdLevel::kAvx2, SimdLevel::kAvx512}) {
+        const KernelSet* ks = KernelsFor(level);
+        if (ks == nullptr) continue;
+        if (ks->gemm_packed[code] == nullptr) {
+          // Only AVX2 may leave a packed type to the unpacked kernels.
+          EXPECT_EQ(level, SimdLevel::kAvx2) << GgmlTypeName(t);
+          continue;
+        }
+        for (int nt : {1, 2, 3, 4, 5, 8, 9, 19}) {
+          const int64_t ldy = rows + 3;
+          std::vector<float> y(nt * ldy, 12345.f);
+          for (int64_t p = 0; p < n_panels; ++p) {
+            const int nr = static_cast<int>(std::min<int64_t>(kPackRows, rows - p * kPackRows));
+            ks->gemm_packed[code](n, packed.data() + 1 + p * panel_bytes, xr.data(), nt, nr,
+                                  y.data() + p * kPackRows, ldy);
+          }
+          for (int c = 0; c < nt; ++c) {
+            for (int64_t r = 0; r < rows; ++r) {
+              float want = scalar->dot_q[code](n, w->data() + r * row_bytes, xr[c]);
+              EXPECT_NEAR(y[c * ldy + r], want, 1e-4 * (1 + std::fabs(want)))
+                  << GgmlTypeName(t) << " " << SimdLevelName(level) << " tokens " << nt << " row "
+                  << r << " token " << c;
+            }
+            // Nothing written past the matrix's rows.
+            for (int64_t r = rows; r < ldy; ++r) ASSERT_EQ(y[c * ldy + r], 12345.f);
+          }
+        }
+      }
+    }
+  }
+}
+
+// Attention kernels of every set against a double-precision reference:
+// head sizes and position counts that are not multiples of the SIMD width,
+// and more query heads than one register tile holds.
+TEST(QuantTest, AttentionKernelsMatchReference) {
+  for (int hd : {8, 64, 72}) {
+    for (int n_pos : {1, 5, 16, 37}) {
+      for (int n_q : {1, 3, 9}) {
+        const int64_t ldk = n_pos + 3, lds = n_pos + 5, ldv = hd + 2;
+        std::vector<float> kt = Random(hd * ldk, 1), q = Random(n_q * hd, 2),
+                           v = Random(n_pos * ldv, 3);
+        const float scale = 0.3f;
+        // Reference scores, softmax and outputs.
+        std::vector<double> want_s(n_q * n_pos), want_o(n_q * hd, 0.0);
+        for (int g = 0; g < n_q; ++g) {
+          double max = -1e300, sum = 0;
+          for (int p = 0; p < n_pos; ++p) {
+            double d = 0;
+            for (int i = 0; i < hd; ++i) d += static_cast<double>(q[g * hd + i]) * kt[i * ldk + p];
+            want_s[g * n_pos + p] = d * scale;
+            max = std::max(max, d * scale);
+          }
+          for (int p = 0; p < n_pos; ++p) sum += std::exp(want_s[g * n_pos + p] - max);
+          for (int p = 0; p < n_pos; ++p) {
+            const double w = std::exp(want_s[g * n_pos + p] - max) / sum;
+            for (int i = 0; i < hd; ++i) want_o[g * hd + i] += w * v[p * ldv + i];
+          }
+        }
+        for (SimdLevel level : {SimdLevel::kScalar, SimdLevel::kAvx2, SimdLevel::kAvx512}) {
+          const KernelSet* ks = KernelsFor(level);
+          if (ks == nullptr) continue;
+          const std::string tag = std::string(SimdLevelName(level)) + " hd " + std::to_string(hd) +
+                                  " n_pos " + std::to_string(n_pos) + " n_q " + std::to_string(n_q);
+          std::vector<float> sc(n_q * lds, 777.f);
+          ks->attn_scores(hd, n_pos, kt.data(), ldk, q.data(), n_q, scale, sc.data(), lds);
+          for (int g = 0; g < n_q; ++g) {
+            for (int p = 0; p < n_pos; ++p) {
+              ASSERT_NEAR(sc[g * lds + p], want_s[g * n_pos + p], 1e-4) << tag;
+            }
+            // Padding between rows untouched.
+            for (int64_t p = n_pos; p < lds; ++p) ASSERT_EQ(sc[g * lds + p], 777.f) << tag;
+            ks->softmax(n_pos, sc.data() + g * lds);
+          }
+          std::vector<float> out(n_q * hd);
+          ks->attn_values(hd, n_pos, v.data(), ldv, sc.data(), lds, n_q, out.data());
+          for (int i = 0; i < n_q * hd; ++i) ASSERT_NEAR(out[i], want_o[i], 1e-5) << tag;
+        }
+      }
+    }
+  }
+  // Softmax over far-apart values: exp underflows to 0, never NaN.
+  for (SimdLevel level : {SimdLevel::kScalar, SimdLevel::kAvx2, SimdLevel::kAvx512}) {
+    const KernelSet* ks = KernelsFor(level);
+    if (ks == nullptr) continue;
+    std::vector<float> x = {0.f, -200.f, 1.f, -1e30f, 1.f};
+    ks->softmax(static_cast<int>(x.size()), x.data());
+    EXPECT_FLOAT_EQ(x[0], 1.f / (1 + 2 * std::exp(1.f)));
+    EXPECT_EQ(x[1], 0.f);
+    EXPECT_EQ(x[3], 0.f);
+    EXPECT_FLOAT_EQ(x[2], x[4]);
+  }
+}
+
+TEST(QuantTest, SiluMulMatchesReference) {
+  const int n = 37;  // a vector tail
+  std::vector<float> g = Random(n, 8, 4.f), u = Random(n, 9);
+  g[0] = -200.f;  // exp overflow territory
+  g[1] = 200.f;
+  for (SimdLevel level : {SimdLevel::kScalar, SimdLevel::kAvx2, SimdLevel::kAvx512}) {
+    const KernelSet* ks = KernelsFor(level);
+    if (ks == nullptr) continue;
+    std::vector<float> out = g;
+    ks->silu_mul(n, out.data(), u.data());
+    for (int i = 0; i < n; ++i) {
+      const double want = g[i] / (1 + std::exp(-static_cast<double>(g[i]))) * u[i];
+      EXPECT_NEAR(out[i], want, 1e-6 * (1 + std::fabs(want))) << SimdLevelName(level) << " " << i;
     }
   }
 }

@@ -4,6 +4,8 @@
 #include <cmath>
 #include <cstdint>
 #include <map>
+#include <random>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -180,6 +182,15 @@ TEST(Bm25SearcherTest, FilterAppliesInsideTheSearch) {
   // Asked once per candidate, never for passages without a query term.
   for (const auto& [id, n] : calls) EXPECT_EQ(n, 1) << id;
   EXPECT_EQ(calls.count(13), 0u);
+  // With pruning, passages that cannot enter the top k are not even offered.
+  EXPECT_LE(calls.size(), all->size());
+  // Scoring every posting offers every candidate.
+  Bm25Searcher::Options exhaustive;
+  exhaustive.dynamic_pruning = false;
+  calls.clear();
+  filtered = Bm25Searcher(&postings, exhaustive).Search(query, 2, filter);
+  ASSERT_TRUE(filtered.ok()) << filtered.status();
+  EXPECT_THAT(Ids(*filtered), ElementsAre((*all)[1].passage_id, (*all)[2].passage_id));
   EXPECT_EQ(calls.size(), all->size());
 
   auto none = searcher.Search(query, 10, [](uint64_t) { return false; });
@@ -218,6 +229,147 @@ TEST(Bm25SearcherTest, SourceErrorsPropagate) {
   FailingSource length_fails(FailingSource::Fail::kLength);
   EXPECT_EQ(Bm25Searcher(&length_fails).Search({"x"}, 3).status().code(),
             absl::StatusCode::kDataLoss);
+}
+
+// ---- Dynamic pruning ----
+
+TEST(PostingListTest, CursorAdvanceEraseAndOutOfOrderAdds) {
+  PostingList list;
+  std::set<uint64_t> ids;
+  std::mt19937_64 rng(7);
+  // Mostly increasing ids with gaps, some beyond 32 bits from their block start, some out of
+  // order.
+  uint64_t id = 1;
+  for (int i = 0; i < 2000; ++i) {
+    id += 1 + rng() % 50;
+    if (i == 700) id += uint64_t{1} << 33;
+    list.Add(id, 1 + rng() % 300, 10);
+    ids.insert(id);
+  }
+  for (int i = 0; i < 50; ++i) {
+    uint64_t back = 1 + rng() % id;
+    if (ids.insert(back).second) list.Add(back, 2, 10);
+  }
+  for (int i = 0; i < 400; ++i) {
+    auto it = ids.begin();
+    std::advance(it, static_cast<long>(rng() % ids.size()));
+    EXPECT_TRUE(list.Erase(*it));
+    EXPECT_FALSE(list.Erase(*it));
+    ids.erase(it);
+  }
+  EXPECT_EQ(list.live(), ids.size());
+  std::vector<uint64_t> seen;
+  for (PostingList::Cursor c(&list); c.id() != PostingList::Cursor::kEnd; c.Next()) {
+    seen.push_back(c.id());
+  }
+  EXPECT_EQ(seen, std::vector<uint64_t>(ids.begin(), ids.end()));
+  // Advance lands on the first live id >= target, from any position.
+  for (int i = 0; i < 300; ++i) {
+    PostingList::Cursor c(&list);
+    uint64_t target = 0;
+    for (int step = 0; step < 5; ++step) {
+      target += rng() % (id / 4);
+      c.Advance(target);
+      auto expected = ids.lower_bound(target);
+      ASSERT_EQ(c.id(), expected == ids.end() ? PostingList::Cursor::kEnd : *expected);
+    }
+  }
+  list.Compact([](uint64_t) { return 10u; });
+  EXPECT_EQ(list.dead(), 0u);
+  seen.clear();
+  for (PostingList::Cursor c(&list); c.id() != PostingList::Cursor::kEnd; c.Next()) {
+    seen.push_back(c.id());
+  }
+  EXPECT_EQ(seen, std::vector<uint64_t>(ids.begin(), ids.end()));
+}
+
+// Random corpora with Zipf-like term frequencies, removals and filters: the pruned search
+// must return exactly the exhaustive search's top k (same ids, same order, same scores).
+TEST(Bm25PruningTest, SameTopKAsExhaustiveOnRandomCorpora) {
+  Bm25Searcher::Options pruned_options;
+  Bm25Searcher::Options exhaustive_options;
+  exhaustive_options.dynamic_pruning = false;
+  size_t compared = 0, nonempty = 0;
+  for (int corpus = 0; corpus < 12; ++corpus) {
+    std::mt19937_64 rng(100 + corpus);
+    const int vocabulary = 20 + corpus * 40;
+    std::vector<double> weights;
+    for (int i = 0; i < vocabulary; ++i) weights.push_back(1.0 / (i + 1));
+    std::discrete_distribution<int> word(weights.begin(), weights.end());
+    MemoryPostings postings;
+    std::vector<uint64_t> ids;
+    const int passages = 300 + corpus * 150;
+    uint64_t next = 1;
+    for (int p = 0; p < passages; ++p) {
+      std::vector<std::string> terms;
+      const int length = 1 + static_cast<int>(rng() % 80);
+      for (int t = 0; t < length; ++t) terms.push_back("w" + std::to_string(word(rng)));
+      // Some ids out of order, some far apart.
+      uint64_t id = (p % 37 == 5) ? next + 100000 + rng() % 1000 : next++;
+      if (p % 53 == 7) id = 1 + rng() % next;
+      if (postings.Add(id, terms).ok()) ids.push_back(id);
+    }
+    // Remove a third of the passages (lists get dead postings and compactions).
+    std::shuffle(ids.begin(), ids.end(), rng);
+    for (size_t i = 0; i < ids.size() / 3; ++i) ASSERT_TRUE(postings.Remove(ids[i]).ok());
+    Bm25Searcher pruned(&postings, pruned_options);
+    Bm25Searcher exhaustive(&postings, exhaustive_options);
+    for (int q = 0; q < 60; ++q) {
+      std::vector<std::string> query;
+      const int terms = 1 + static_cast<int>(rng() % 6);
+      for (int t = 0; t < terms; ++t) {
+        // Frequent and rare terms, sometimes unknown ones.
+        int w = (t % 2 == 0) ? word(rng) : static_cast<int>(rng() % (vocabulary + 5));
+        query.push_back("w" + std::to_string(w));
+      }
+      const size_t k = 1 + rng() % 30;
+      Bm25Searcher::Filter filter;
+      if (q % 3 == 1) filter = [](uint64_t id) { return id % 3 != 0; };
+      if (q % 3 == 2) filter = [](uint64_t id) { return id % 11 == 0; };
+      auto a = pruned.Search(query, k, filter);
+      auto e = exhaustive.Search(query, k, filter);
+      ASSERT_TRUE(a.ok() && e.ok());
+      ASSERT_EQ(a->size(), e->size()) << "corpus " << corpus << " query " << q;
+      for (size_t i = 0; i < a->size(); ++i) {
+        EXPECT_EQ((*a)[i].passage_id, (*e)[i].passage_id) << "corpus " << corpus << " rank " << i;
+        EXPECT_EQ((*a)[i].score, (*e)[i].score) << "corpus " << corpus << " rank " << i;
+        if (filter) {
+          EXPECT_TRUE(filter((*a)[i].passage_id));
+        }
+      }
+      ++compared;
+      nonempty += !a->empty();
+    }
+  }
+  EXPECT_EQ(compared, 12u * 60u);
+  EXPECT_GT(nonempty, compared / 2);
+}
+
+// Pruning must also cut work: on a corpus where one rare term decides, the filter is offered
+// far fewer passages than contain the frequent term.
+TEST(Bm25PruningTest, SkipsPassagesThatCannotEnterTheTopK) {
+  MemoryPostings postings;
+  for (uint64_t id = 1; id <= 5000; ++id) {
+    std::vector<std::string> terms = {"commun", "commun", "autre"};
+    if (id % 500 == 0) terms.push_back("rare");
+    ASSERT_TRUE(postings.Add(id, terms).ok());
+  }
+  size_t offered = 0;
+  auto count = [&offered](uint64_t) {
+    ++offered;
+    return true;
+  };
+  auto hits = Bm25Searcher(&postings).Search({"rare", "commun"}, 5, count);
+  ASSERT_TRUE(hits.ok());
+  ASSERT_EQ(hits->size(), 5u);
+  for (const auto& h : *hits) EXPECT_EQ(h.passage_id % 500, 0u);
+  EXPECT_LT(offered, 100u);
+  Bm25Searcher::Options exhaustive;
+  exhaustive.dynamic_pruning = false;
+  offered = 0;
+  auto all = Bm25Searcher(&postings, exhaustive).Search({"rare", "commun"}, 5, count);
+  ASSERT_TRUE(all.ok());
+  EXPECT_EQ(offered, 5000u);
 }
 
 TEST(PostingKeyTest, RoundTrip) {
