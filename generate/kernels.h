@@ -134,6 +134,17 @@ const KernelSet& BestKernels();
 const KernelSet* KernelsFor(SimdLevel level);
 
 namespace internal {
+
+// Calls fn.template operator()<W>() with W = w, for 1 <= w <= kMax: tile kernels unrolled over
+// a compile-time number of tokens (or heads), with the width of the last tile known only at run
+// time.
+template <int kMax, typename Fn>
+inline void ForTileWidth(int w, Fn&& fn) {
+  if constexpr (kMax > 1) {
+    if (w < kMax) return ForTileWidth<kMax - 1>(w, fn);
+  }
+  fn.template operator()<kMax>();
+}
 inline constexpr size_t kQ4KPackedBytes = 320 + 4 * 512;
 inline constexpr size_t kQ6KPackedBytes = 320 + 8 * 384;
 // Bytes of a panel's scale section for `nb` blocks per row.

@@ -513,32 +513,9 @@ void AttnScores(int hd, int n_pos, const float* kt, int64_t ldk, const float* q,
   for (int g0 = 0; g0 < n_q; g0 += 8) {
     const float* qg = q + g0 * hd;
     float* sg = s + g0 * lds;
-    switch (std::min(8, n_q - g0)) {
-      case 8:
-        ScoresTile<8>(hd, n_pos, kt, ldk, qg, scale, sg, lds);
-        break;
-      case 7:
-        ScoresTile<7>(hd, n_pos, kt, ldk, qg, scale, sg, lds);
-        break;
-      case 6:
-        ScoresTile<6>(hd, n_pos, kt, ldk, qg, scale, sg, lds);
-        break;
-      case 5:
-        ScoresTile<5>(hd, n_pos, kt, ldk, qg, scale, sg, lds);
-        break;
-      case 4:
-        ScoresTile<4>(hd, n_pos, kt, ldk, qg, scale, sg, lds);
-        break;
-      case 3:
-        ScoresTile<3>(hd, n_pos, kt, ldk, qg, scale, sg, lds);
-        break;
-      case 2:
-        ScoresTile<2>(hd, n_pos, kt, ldk, qg, scale, sg, lds);
-        break;
-      default:
-        ScoresTile<1>(hd, n_pos, kt, ldk, qg, scale, sg, lds);
-        break;
-    }
+    internal::ForTileWidth<8>(std::min(8, n_q - g0), [&]<int kW>() {
+      ScoresTile<kW>(hd, n_pos, kt, ldk, qg, scale, sg, lds);
+    });
   }
 }
 

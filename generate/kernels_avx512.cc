@@ -439,32 +439,9 @@ void GemmPacked(int64_t n, const uint8_t* panel, const QuantizedRow* x, int n_to
   for (int t = 0; t < n_tok; t += 8) {
     const QuantizedRow* xt = x + t;
     float* yt = y + t * ldy;
-    switch (std::min(8, n_tok - t)) {
-      case 8:
-        GemmPackedTile<kType, 8>(nb, scales, quants, xt, yt, ldy, rows);
-        break;
-      case 7:
-        GemmPackedTile<kType, 7>(nb, scales, quants, xt, yt, ldy, rows);
-        break;
-      case 6:
-        GemmPackedTile<kType, 6>(nb, scales, quants, xt, yt, ldy, rows);
-        break;
-      case 5:
-        GemmPackedTile<kType, 5>(nb, scales, quants, xt, yt, ldy, rows);
-        break;
-      case 4:
-        GemmPackedTile<kType, 4>(nb, scales, quants, xt, yt, ldy, rows);
-        break;
-      case 3:
-        GemmPackedTile<kType, 3>(nb, scales, quants, xt, yt, ldy, rows);
-        break;
-      case 2:
-        GemmPackedTile<kType, 2>(nb, scales, quants, xt, yt, ldy, rows);
-        break;
-      default:
-        GemmPackedTile<kType, 1>(nb, scales, quants, xt, yt, ldy, rows);
-        break;
-    }
+    internal::ForTileWidth<8>(std::min(8, n_tok - t), [&]<int kW>() {
+      GemmPackedTile<kType, kW>(nb, scales, quants, xt, yt, ldy, rows);
+    });
   }
 }
 
@@ -539,32 +516,8 @@ void GemmPackedQ4K(int64_t n, const uint8_t* panel, const QuantizedRow* x, int n
   for (int t = 0; t < n_tok; t += 8) {
     const QuantizedRow* xt = x + t;
     float* yt = y + t * ldy;
-    switch (std::min(8, n_tok - t)) {
-      case 8:
-        GemmQ4KTile<8>(nsb, panel, xt, yt, ldy, rows);
-        break;
-      case 7:
-        GemmQ4KTile<7>(nsb, panel, xt, yt, ldy, rows);
-        break;
-      case 6:
-        GemmQ4KTile<6>(nsb, panel, xt, yt, ldy, rows);
-        break;
-      case 5:
-        GemmQ4KTile<5>(nsb, panel, xt, yt, ldy, rows);
-        break;
-      case 4:
-        GemmQ4KTile<4>(nsb, panel, xt, yt, ldy, rows);
-        break;
-      case 3:
-        GemmQ4KTile<3>(nsb, panel, xt, yt, ldy, rows);
-        break;
-      case 2:
-        GemmQ4KTile<2>(nsb, panel, xt, yt, ldy, rows);
-        break;
-      default:
-        GemmQ4KTile<1>(nsb, panel, xt, yt, ldy, rows);
-        break;
-    }
+    internal::ForTileWidth<8>(std::min(8, n_tok - t),
+                              [&]<int kW>() { GemmQ4KTile<kW>(nsb, panel, xt, yt, ldy, rows); });
   }
 }
 
@@ -650,32 +603,8 @@ void GemmPackedQ6K(int64_t n, const uint8_t* panel, const QuantizedRow* x, int n
   for (int t = 0; t < n_tok; t += 8) {
     const QuantizedRow* xt = x + t;
     float* yt = y + t * ldy;
-    switch (std::min(8, n_tok - t)) {
-      case 8:
-        GemmQ6KTile<8>(nsb, panel, xt, yt, ldy, rows);
-        break;
-      case 7:
-        GemmQ6KTile<7>(nsb, panel, xt, yt, ldy, rows);
-        break;
-      case 6:
-        GemmQ6KTile<6>(nsb, panel, xt, yt, ldy, rows);
-        break;
-      case 5:
-        GemmQ6KTile<5>(nsb, panel, xt, yt, ldy, rows);
-        break;
-      case 4:
-        GemmQ6KTile<4>(nsb, panel, xt, yt, ldy, rows);
-        break;
-      case 3:
-        GemmQ6KTile<3>(nsb, panel, xt, yt, ldy, rows);
-        break;
-      case 2:
-        GemmQ6KTile<2>(nsb, panel, xt, yt, ldy, rows);
-        break;
-      default:
-        GemmQ6KTile<1>(nsb, panel, xt, yt, ldy, rows);
-        break;
-    }
+    internal::ForTileWidth<8>(std::min(8, n_tok - t),
+                              [&]<int kW>() { GemmQ6KTile<kW>(nsb, panel, xt, yt, ldy, rows); });
   }
 }
 
@@ -794,32 +723,9 @@ void AttnScores(int hd, int n_pos, const float* kt, int64_t ldk, const float* q,
   for (int g0 = 0; g0 < n_q; g0 += 8) {
     const float* qg = q + g0 * hd;
     float* sg = s + g0 * lds;
-    switch (std::min(8, n_q - g0)) {
-      case 8:
-        ScoresTile<8>(hd, n_pos, kt, ldk, qg, scale, sg, lds);
-        break;
-      case 7:
-        ScoresTile<7>(hd, n_pos, kt, ldk, qg, scale, sg, lds);
-        break;
-      case 6:
-        ScoresTile<6>(hd, n_pos, kt, ldk, qg, scale, sg, lds);
-        break;
-      case 5:
-        ScoresTile<5>(hd, n_pos, kt, ldk, qg, scale, sg, lds);
-        break;
-      case 4:
-        ScoresTile<4>(hd, n_pos, kt, ldk, qg, scale, sg, lds);
-        break;
-      case 3:
-        ScoresTile<3>(hd, n_pos, kt, ldk, qg, scale, sg, lds);
-        break;
-      case 2:
-        ScoresTile<2>(hd, n_pos, kt, ldk, qg, scale, sg, lds);
-        break;
-      default:
-        ScoresTile<1>(hd, n_pos, kt, ldk, qg, scale, sg, lds);
-        break;
-    }
+    internal::ForTileWidth<8>(std::min(8, n_q - g0), [&]<int kW>() {
+      ScoresTile<kW>(hd, n_pos, kt, ldk, qg, scale, sg, lds);
+    });
   }
 }
 
