@@ -310,9 +310,12 @@ int RunGenerateCommand(int argc, char** argv) {
 
 int RunMakeModelCommand(int argc, char** argv) {
   static constexpr char kUsage[] =
-      "usage: greffier make-model --shape tinyllama|qwen2-0.5b|tiny|tiny-qwen2 "
-      "--type f16|q8_0|q4_0|q4_k_m|f32|bf16|q4_1|q5_0|q5_1|q4_k|q5_k|q6_k|"
-      "q5_k_m --out FILE [--seed S]\n";
+      "usage: greffier make-model --shape tinyllama|qwen2-0.5b|tiny|tiny-qwen2|"
+      "bert-tiny|xlmr-tiny|minilm-l6\n"
+      "         --type f16|q8_0|q4_0|q4_k_m|f32|bf16|q4_1|q5_0|q5_1|q4_k|q5_k|q6_k|"
+      "q5_k_m --out FILE [--seed S]\n"
+      "Decoders: tinyllama (TinyLlama-1.1B shape), qwen2-0.5b, tiny, tiny-qwen2; embedding\n"
+      "encoders: bert-tiny, xlmr-tiny, minilm-l6 (all-MiniLM-L6 shape). Random weights.\n";
   Args args(argc, argv);
   if (args.Flag("--help") || args.Flag("-h")) {
     std::fputs(kUsage, stdout);
