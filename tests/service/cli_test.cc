@@ -3,9 +3,14 @@
 #include <gtest/gtest.h>
 #include <sys/wait.h>
 
+#include <algorithm>
+#include <cmath>
 #include <cstdio>
+#include <cstring>
 #include <fstream>
+#include <iterator>
 #include <string>
+#include <vector>
 
 #include "tests/common/test_util.h"
 
@@ -81,6 +86,42 @@ TEST(CliTest, MakeModelAndGenerate) {
   r = RunGreffier("generate --model " + (dir.path() / "missing.gguf").string() + " --prompt hi");
   EXPECT_NE(r.code, 0);
   EXPECT_NE(r.output.find("missing.gguf"), std::string::npos) << r.output;
+}
+
+// --dump-logits writes n_vocab floats per prompt token; a position's logits depend only on the
+// tokens up to it (causal attention), whatever follows and however many threads run.
+TEST(CliTest, DumpLogitsIsCausalAndThreadIndependent) {
+  testing::ScratchDir dir;
+  const std::string model = (dir.path() / "tiny.gguf").string();
+  ASSERT_EQ(RunGreffier("make-model --shape tiny --type q8_0 --out " + model).code, 0);
+  auto dump = [&](const std::string& ids, int threads) {
+    const std::string out =
+        (dir.path() / ("logits-" + ids + "-" + std::to_string(threads))).string();
+    Result r = RunGreffier("generate --model " + model + " --prompt-ids " + ids + " --threads " +
+                           std::to_string(threads) + " --dump-logits " + out);
+    EXPECT_EQ(r.code, 0) << r.output;
+    std::ifstream in(out, std::ios::binary);
+    std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    std::vector<float> v(bytes.size() / sizeof(float));
+    std::memcpy(v.data(), bytes.data(), v.size() * sizeof(float));
+    return v;
+  };
+  const std::vector<float> three = dump("1,2,3", 1);
+  const std::vector<float> two = dump("1,2", 2);
+  ASSERT_FALSE(two.empty());
+  ASSERT_EQ(three.size() % 3, 0u);
+  const size_t vocab = three.size() / 3;
+  ASSERT_EQ(two.size(), 2 * vocab);
+  float max_abs = 0;
+  for (size_t i = 0; i < two.size(); ++i) {
+    ASSERT_TRUE(std::isfinite(three[i]));
+    EXPECT_NEAR(two[i], three[i], 1e-3f) << "logit " << i % vocab << " of position " << i / vocab;
+    max_abs = std::max(max_abs, std::fabs(three[i]));
+  }
+  EXPECT_GT(max_abs, 0.0f);  // not a file of zeros
+  // The third position sees a third token: its logits differ from the second's.
+  EXPECT_FALSE(
+      std::equal(three.begin() + vocab, three.begin() + 2 * vocab, three.begin() + 2 * vocab));
 }
 
 TEST(CliTest, EvalRetrievalOnATinyBeirSet) {
