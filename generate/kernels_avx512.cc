@@ -102,16 +102,7 @@ float DotQ8_0(int64_t n, const void* w, const QuantizedRow& x) {
 }
 
 void DotQ8_0M(int64_t n, const void* w, const QuantizedRow* x, int n_cols, float* out) {
-  switch (n_cols) {
-    case 4:
-      return DotQ8_0Multi<4>(n, w, x, out);
-    case 3:
-      return DotQ8_0Multi<3>(n, w, x, out);
-    case 2:
-      return DotQ8_0Multi<2>(n, w, x, out);
-    default:
-      return DotQ8_0Multi<1>(n, w, x, out);
-  }
+  internal::ForTileWidth<4>(n_cols, [&]<int kC>() { DotQ8_0Multi<kC>(n, w, x, out); });
 }
 
 // ---- Q4_0 ----------------------------------------------------------------
@@ -161,16 +152,7 @@ float DotQ4_0(int64_t n, const void* w, const QuantizedRow& x) {
 }
 
 void DotQ4_0M(int64_t n, const void* w, const QuantizedRow* x, int n_cols, float* out) {
-  switch (n_cols) {
-    case 4:
-      return DotQ4_0Multi<4>(n, w, x, out);
-    case 3:
-      return DotQ4_0Multi<3>(n, w, x, out);
-    case 2:
-      return DotQ4_0Multi<2>(n, w, x, out);
-    default:
-      return DotQ4_0Multi<1>(n, w, x, out);
-  }
+  internal::ForTileWidth<4>(n_cols, [&]<int kC>() { DotQ4_0Multi<kC>(n, w, x, out); });
 }
 
 // ---- Q5_0 ----------------------------------------------------------------
@@ -660,16 +642,7 @@ void DotFloatMulti(int64_t n, const void* w, const float* const* x, float* out) 
 
 template <bool kHalf>
 void DotFloatM(int64_t n, const void* w, const float* const* x, int n_cols, float* out) {
-  switch (n_cols) {
-    case 4:
-      return DotFloatMulti<kHalf, 4>(n, w, x, out);
-    case 3:
-      return DotFloatMulti<kHalf, 3>(n, w, x, out);
-    case 2:
-      return DotFloatMulti<kHalf, 2>(n, w, x, out);
-    default:
-      return DotFloatMulti<kHalf, 1>(n, w, x, out);
-  }
+  internal::ForTileWidth<4>(n_cols, [&]<int kC>() { DotFloatMulti<kHalf, kC>(n, w, x, out); });
 }
 
 float DotF16(int64_t n, const void* w, const float* x) {
