@@ -123,8 +123,10 @@ void CloseAllBut(int keep) {
 // Limits every child sets on itself before parsing anything.
 void LimitChild(const SandboxOptions& o) {
   // Ctrl-C reaches the whole process group: the parent decides whether to stop, and lets the
-  // documents under way finish.
+  // documents under way finish. SIGTERM (a service manager stopping the whole group) ends the
+  // child whatever handler the parent had installed.
   std::signal(SIGINT, SIG_IGN);
+  std::signal(SIGTERM, SIG_DFL);
   struct rlimit core = {0, 0};
   setrlimit(RLIMIT_CORE, &core);
   if (!kSanitized && o.memory_bytes > 0) {
@@ -284,6 +286,10 @@ absl::Status ChildFailure(const FrameRead& read, int status, const struct rusage
     if (sig == SIGKILL) {
       return absl::ResourceExhaustedError(
           absl::StrCat(name, ": the parser was killed (out of memory?)"));
+    }
+    if (sig == SIGTERM) {
+      return absl::UnavailableError(absl::StrCat(
+          name, ": parsing stopped: the parser process was terminated (", SignalName(sig), ")"));
     }
     if (sig == SIGABRT) {
       return absl::InvalidArgumentError(absl::StrCat(
@@ -512,10 +518,12 @@ absl::StatusOr<std::string> SandboxPool::RunOnce(std::string_view input, const s
   int status = 0;
   struct rusage usage = {};
   Reap(w.pid, &status, &usage);
-  // Timeouts and CPU overruns are the document's own; a crash may come from what earlier jobs
-  // left in this worker, so it is tried once more in a fresh one.
-  const bool cpu = WIFSIGNALED(status) && WTERMSIG(status) == SIGXCPU;
-  *retry = !fresh && w.jobs > 0 && !read.timed_out && !read.too_big && !cpu;
+  // Timeouts and CPU overruns are the document's own, and SIGTERM means the service is
+  // stopping; a crash may come from what earlier jobs left in this worker, so it is tried once
+  // more in a fresh one.
+  const bool cpu_or_stop =
+      WIFSIGNALED(status) && (WTERMSIG(status) == SIGXCPU || WTERMSIG(status) == SIGTERM);
+  *retry = !fresh && w.jobs > 0 && !read.timed_out && !read.too_big && !cpu_or_stop;
   return ChildFailure(read, status, usage, false, options_, name);
 }
 

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <csignal>
 #include <cstring>
 #include <thread>
 #include <vector>
@@ -193,6 +194,7 @@ SandboxPool::JobFn TestJob() {
     static int jobs_in_this_process = 0;
     ++jobs_in_this_process;
     if (input == "crash") ::raise(SIGSEGV);
+    if (input == "term") ::raise(SIGTERM);
     if (input == "hang") ::sleep(30);
     if (input == "spin" || input == "work") {
       // "work" burns 0.6 s of CPU: under a 1 s limit only if each job has its own budget.
@@ -274,6 +276,18 @@ TEST(SandboxPoolTest, CrashHangAndSpinCostOnlyTheirWorker) {
   EXPECT_TRUE(absl::StrContains(spin.status().message(), "CPU time limit")) << spin.status();
   EXPECT_TRUE(spin_pool.Run("c", "c.pdf").ok());
   EXPECT_TRUE(pool.Run("c", "c.pdf").ok());
+}
+
+TEST(SandboxPoolTest, TerminationStopsParsingWithoutARetry) {
+  // The parent's own SIGTERM handler (a server's) must not keep a worker alive.
+  auto previous = std::signal(SIGTERM, [](int) {});
+  SandboxPool pool(TestJob(), Short());
+  ASSERT_TRUE(pool.Run("a", "a.pdf").ok());
+  absl::StatusOr<std::string> r = pool.Run("term", "t.pdf");
+  std::signal(SIGTERM, previous);
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kUnavailable) << r.status();
+  EXPECT_TRUE(absl::StrContains(r.status().message(), "t.pdf: parsing stopped")) << r.status();
+  EXPECT_EQ(pool.workers_started(), 1);  // not retried in a fresh worker
 }
 
 TEST(SandboxPoolTest, EachJobHasItsOwnCpuBudget) {
