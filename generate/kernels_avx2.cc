@@ -103,18 +103,9 @@ void DotQ4_0Multi(int64_t n, const void* w, const QuantizedRow* x, float* out) {
   for (int c = 0; c < kCols; ++c) out[c] = Hsum(acc[c]) - 8.f * corr[c];
 }
 
-#define GREFFIER_MULTI(NAME)                                                              \
-  void NAME##M(int64_t n, const void* w, const QuantizedRow* x, int n_cols, float* out) { \
-    switch (n_cols) {                                                                     \
-      case 4:                                                                             \
-        return NAME##Multi<4>(n, w, x, out);                                              \
-      case 3:                                                                             \
-        return NAME##Multi<3>(n, w, x, out);                                              \
-      case 2:                                                                             \
-        return NAME##Multi<2>(n, w, x, out);                                              \
-      default:                                                                            \
-        return NAME##Multi<1>(n, w, x, out);                                              \
-    }                                                                                     \
+#define GREFFIER_MULTI(NAME)                                                                    \
+  void NAME##M(int64_t n, const void* w, const QuantizedRow* x, int n_cols, float* out) {       \
+    internal::ForTileWidth<kMaxCols>(n_cols, [&]<int kC>() { NAME##Multi<kC>(n, w, x, out); }); \
   }
 GREFFIER_MULTI(DotQ8_0)
 GREFFIER_MULTI(DotQ4_0)
@@ -445,20 +436,8 @@ void GemmPacked(int64_t n, const uint8_t* panel, const QuantizedRow* x, int n_to
       // Half h: the upper 8 lanes' scales and bytes.
       const uint16_t* sh = scales + 8 * h;
       const uint8_t* qh = quants + 32 * h;
-      switch (nc) {
-        case 4:
-          GemmPackedHalf<kType, 4>(nb, sh, qh, x + t, out);
-          break;
-        case 3:
-          GemmPackedHalf<kType, 3>(nb, sh, qh, x + t, out);
-          break;
-        case 2:
-          GemmPackedHalf<kType, 2>(nb, sh, qh, x + t, out);
-          break;
-        default:
-          GemmPackedHalf<kType, 1>(nb, sh, qh, x + t, out);
-          break;
-      }
+      internal::ForTileWidth<4>(
+          nc, [&]<int kW>() { GemmPackedHalf<kType, kW>(nb, sh, qh, x + t, out); });
       for (int c = 0; c < nc; ++c) {
         std::memcpy(y + (t + c) * ldy + 8 * h, out + 8 * c, rows * sizeof(float));
       }
@@ -556,20 +535,8 @@ void AttnValues(int hd, int n_pos, const float* v, int64_t ldv, const float* w, 
   for (int g0 = 0; g0 < n_q; g0 += 4) {
     const float* wg = w + g0 * ldw;
     float* og = out + g0 * hd;
-    switch (std::min(4, n_q - g0)) {
-      case 4:
-        ValuesTile<4>(hd, n_pos, v, ldv, wg, ldw, og);
-        break;
-      case 3:
-        ValuesTile<3>(hd, n_pos, v, ldv, wg, ldw, og);
-        break;
-      case 2:
-        ValuesTile<2>(hd, n_pos, v, ldv, wg, ldw, og);
-        break;
-      default:
-        ValuesTile<1>(hd, n_pos, v, ldv, wg, ldw, og);
-        break;
-    }
+    internal::ForTileWidth<4>(std::min(4, n_q - g0),
+                              [&]<int kW>() { ValuesTile<kW>(hd, n_pos, v, ldv, wg, ldw, og); });
   }
 }
 

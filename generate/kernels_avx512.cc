@@ -95,16 +95,6 @@ void DotQ8_0Multi(int64_t n, const void* w, const QuantizedRow* x, float* out) {
   }
 }
 
-float DotQ8_0(int64_t n, const void* w, const QuantizedRow& x) {
-  float out;
-  DotQ8_0Multi<1>(n, w, &x, &out);
-  return out;
-}
-
-void DotQ8_0M(int64_t n, const void* w, const QuantizedRow* x, int n_cols, float* out) {
-  internal::ForTileWidth<4>(n_cols, [&]<int kC>() { DotQ8_0Multi<kC>(n, w, x, out); });
-}
-
 // ---- Q4_0 ----------------------------------------------------------------
 
 template <int kCols>
@@ -143,16 +133,6 @@ void DotQ4_0Multi(int64_t n, const void* w, const QuantizedRow* x, float* out) {
       out[c] += H2F(b[i].d) * x[c].d[i] * s;
     }
   }
-}
-
-float DotQ4_0(int64_t n, const void* w, const QuantizedRow& x) {
-  float out;
-  DotQ4_0Multi<1>(n, w, &x, &out);
-  return out;
-}
-
-void DotQ4_0M(int64_t n, const void* w, const QuantizedRow* x, int n_cols, float* out) {
-  internal::ForTileWidth<4>(n_cols, [&]<int kC>() { DotQ4_0Multi<kC>(n, w, x, out); });
 }
 
 // ---- Q5_0 ----------------------------------------------------------------
@@ -301,24 +281,17 @@ void DotQ6_KMulti(int64_t n, const void* w, const QuantizedRow* x, float* out) {
   for (int c = 0; c < kCols; ++c) out[c] = _mm512_reduce_add_ps(acc[c]);
 }
 
-#define GREFFIER_MULTI(NAME)                                                              \
-  float NAME##Single(int64_t n, const void* w, const QuantizedRow& x) {                   \
-    float out;                                                                            \
-    NAME##Multi<1>(n, w, &x, &out);                                                       \
-    return out;                                                                           \
-  }                                                                                       \
-  void NAME##M(int64_t n, const void* w, const QuantizedRow* x, int n_cols, float* out) { \
-    switch (n_cols) {                                                                     \
-      case 4:                                                                             \
-        return NAME##Multi<4>(n, w, x, out);                                              \
-      case 3:                                                                             \
-        return NAME##Multi<3>(n, w, x, out);                                              \
-      case 2:                                                                             \
-        return NAME##Multi<2>(n, w, x, out);                                              \
-      default:                                                                            \
-        return NAME##Multi<1>(n, w, x, out);                                              \
-    }                                                                                     \
+#define GREFFIER_MULTI(NAME)                                                                    \
+  float NAME##Single(int64_t n, const void* w, const QuantizedRow& x) {                         \
+    float out;                                                                                  \
+    NAME##Multi<1>(n, w, &x, &out);                                                             \
+    return out;                                                                                 \
+  }                                                                                             \
+  void NAME##M(int64_t n, const void* w, const QuantizedRow* x, int n_cols, float* out) {       \
+    internal::ForTileWidth<kMaxCols>(n_cols, [&]<int kC>() { NAME##Multi<kC>(n, w, x, out); }); \
   }
+GREFFIER_MULTI(DotQ8_0)
+GREFFIER_MULTI(DotQ4_0)
 GREFFIER_MULTI(DotQ5_0)
 GREFFIER_MULTI(DotQ4_K)
 GREFFIER_MULTI(DotQ6_K)
@@ -787,20 +760,8 @@ void AttnValues(int hd, int n_pos, const float* v, int64_t ldv, const float* w, 
   for (int g0 = 0; g0 < n_q; g0 += 4) {
     const float* wg = w + g0 * ldw;
     float* og = out + g0 * hd;
-    switch (std::min(4, n_q - g0)) {
-      case 4:
-        ValuesTile<4>(hd, n_pos, v, ldv, wg, ldw, og);
-        break;
-      case 3:
-        ValuesTile<3>(hd, n_pos, v, ldv, wg, ldw, og);
-        break;
-      case 2:
-        ValuesTile<2>(hd, n_pos, v, ldv, wg, ldw, og);
-        break;
-      default:
-        ValuesTile<1>(hd, n_pos, v, ldv, wg, ldw, og);
-        break;
-    }
+    internal::ForTileWidth<4>(std::min(4, n_q - g0),
+                              [&]<int kW>() { ValuesTile<kW>(hd, n_pos, v, ldv, wg, ldw, og); });
   }
 }
 
@@ -810,9 +771,9 @@ int Code(GgmlType t) { return static_cast<int>(t); }
 
 void FillAvx512Kernels(KernelSet* k) {
   k->level = SimdLevel::kAvx512;
-  k->dot_q[Code(GgmlType::kQ8_0)] = DotQ8_0;
+  k->dot_q[Code(GgmlType::kQ8_0)] = DotQ8_0Single;
   k->dot_q_multi[Code(GgmlType::kQ8_0)] = DotQ8_0M;
-  k->dot_q[Code(GgmlType::kQ4_0)] = DotQ4_0;
+  k->dot_q[Code(GgmlType::kQ4_0)] = DotQ4_0Single;
   k->dot_q_multi[Code(GgmlType::kQ4_0)] = DotQ4_0M;
   k->dot_q[Code(GgmlType::kQ5_0)] = DotQ5_0Single;
   k->dot_q_multi[Code(GgmlType::kQ5_0)] = DotQ5_0M;

@@ -263,6 +263,12 @@ void Reap(pid_t pid, int* status, struct rusage* usage) {
   }
 }
 
+// User plus system time in `u`.
+double CpuSeconds(const struct rusage& u) {
+  return static_cast<double>(u.ru_utime.tv_sec + u.ru_stime.tv_sec) +
+         1e-6 * static_cast<double>(u.ru_utime.tv_usec + u.ru_stime.tv_usec);
+}
+
 // The error for a child that did not deliver a result: killed at a limit, or died by a signal.
 // `cpu_limited` says whether a SIGKILL may be the CPU hard limit.
 absl::Status ChildFailure(const FrameRead& read, int status, const struct rusage& usage,
@@ -277,8 +283,7 @@ absl::Status ChildFailure(const FrameRead& read, int status, const struct rusage
   }
   if (WIFSIGNALED(status)) {
     int sig = WTERMSIG(status);
-    const double cpu = static_cast<double>(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) +
-                       1e-6 * static_cast<double>(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec);
+    const double cpu = CpuSeconds(usage);
     if (sig == SIGXCPU || (cpu_limited && sig == SIGKILL && cpu >= o.cpu_seconds - 0.5)) {
       return absl::ResourceExhaustedError(
           absl::StrCat(name, ": CPU time limit of ", o.cpu_seconds, " s exceeded"));
@@ -362,8 +367,7 @@ bool SendAll(int fd, std::string_view data) {
 double CpuSecondsUsed() {
   struct rusage u = {};
   getrusage(RUSAGE_SELF, &u);
-  return static_cast<double>(u.ru_utime.tv_sec + u.ru_stime.tv_sec) +
-         1e-6 * static_cast<double>(u.ru_utime.tv_usec + u.ru_stime.tv_usec);
+  return CpuSeconds(u);
 }
 
 // A pooled worker: requests in, one reply each (a retire flag, then a result frame), until the
@@ -620,18 +624,18 @@ void WarmUpPoppler() {
 
 }  // namespace
 
-absl::StatusOr<ExtractedDocument> ExtractPdfSandboxed(std::string_view bytes,
-                                                      const std::string& name,
-                                                      const ExtractOptions& extract,
-                                                      const SandboxOptions& sandbox) {
-  WarmUpPoppler();
-  absl::StatusOr<std::string> encoded = RunSandboxed(
-      [&]() -> absl::StatusOr<std::string> {
-        absl::StatusOr<ExtractedDocument> doc = ExtractPdf(bytes, name, extract);
-        if (!doc.ok()) return doc.status();
-        return EncodeExtracted(*doc);
-      },
-      sandbox, name);
+namespace {
+
+// What a parser child runs: extraction, encoded for the trip back to the parent.
+absl::StatusOr<std::string> ExtractEncoded(std::string_view bytes, const std::string& name,
+                                           const ExtractOptions& extract) {
+  absl::StatusOr<ExtractedDocument> doc = ExtractPdf(bytes, name, extract);
+  if (!doc.ok()) return doc.status();
+  return EncodeExtracted(*doc);
+}
+
+absl::StatusOr<ExtractedDocument> DecodeFromChild(const absl::StatusOr<std::string>& encoded,
+                                                  const std::string& name) {
   if (!encoded.ok()) return encoded.status();
   absl::StatusOr<ExtractedDocument> doc = DecodeExtracted(*encoded);
   if (!doc.ok()) {
@@ -640,13 +644,22 @@ absl::StatusOr<ExtractedDocument> ExtractPdfSandboxed(std::string_view bytes,
   return doc;
 }
 
+}  // namespace
+
+absl::StatusOr<ExtractedDocument> ExtractPdfSandboxed(std::string_view bytes,
+                                                      const std::string& name,
+                                                      const ExtractOptions& extract,
+                                                      const SandboxOptions& sandbox) {
+  WarmUpPoppler();
+  return DecodeFromChild(
+      RunSandboxed([&] { return ExtractEncoded(bytes, name, extract); }, sandbox, name), name);
+}
+
 std::unique_ptr<SandboxPool> NewPdfParserPool(const ExtractOptions& extract,
                                               const SandboxOptions& sandbox) {
   return std::make_unique<SandboxPool>(
-      [extract](std::string_view bytes, const std::string& name) -> absl::StatusOr<std::string> {
-        absl::StatusOr<ExtractedDocument> doc = ExtractPdf(bytes, name, extract);
-        if (!doc.ok()) return doc.status();
-        return EncodeExtracted(*doc);
+      [extract](std::string_view bytes, const std::string& name) {
+        return ExtractEncoded(bytes, name, extract);
       },
       sandbox);
 }
@@ -654,13 +667,7 @@ std::unique_ptr<SandboxPool> NewPdfParserPool(const ExtractOptions& extract,
 absl::StatusOr<ExtractedDocument> ExtractPdfInPool(SandboxPool* pool, std::string_view bytes,
                                                    const std::string& name) {
   WarmUpPoppler();
-  absl::StatusOr<std::string> encoded = pool->Run(bytes, name);
-  if (!encoded.ok()) return encoded.status();
-  absl::StatusOr<ExtractedDocument> doc = DecodeExtracted(*encoded);
-  if (!doc.ok()) {
-    return absl::InternalError(absl::StrCat(name, ": ", doc.status().message()));
-  }
-  return doc;
+  return DecodeFromChild(pool->Run(bytes, name), name);
 }
 
 }  // namespace greffier::ingest
