@@ -16,6 +16,8 @@ namespace {
 struct Candidate {
   int passage_index;
   Sentence sentence;
+  std::set<std::string> terms;  // its distinct content terms
+  size_t term_count;            // with repeats
   double score;
 };
 
@@ -91,7 +93,7 @@ ExtractiveAnswer AnswerExtractively(const std::string& question,
       std::vector<std::string> terms = ContentTerms(s.text);
       std::set<std::string> unique(terms.begin(), terms.end());
       for (const auto& t : unique) ++sentence_df[t];
-      candidates.push_back({static_cast<int>(p), std::move(s), 0});
+      candidates.push_back({static_cast<int>(p), std::move(s), std::move(unique), terms.size(), 0});
     }
   }
   // Local idf: a question term found in few of the shown sentences is the one that matters.
@@ -117,11 +119,9 @@ ExtractiveAnswer AnswerExtractively(const std::string& question,
   }
   std::vector<double> coverage(candidates.size(), 0.0);
   for (size_t i = 0; i < candidates.size(); ++i) {
-    std::vector<std::string> terms = ContentTerms(candidates[i].sentence.text);
-    std::set<std::string> unique(terms.begin(), terms.end());
     double covered = 0;
     for (const auto& t : q_terms) {
-      if (unique.count(t)) {
+      if (candidates[i].terms.count(t)) {
         covered += idf[t];
       } else if (title_terms[candidates[i].passage_index].count(t)) {
         covered += options.title_weight * idf[t];
@@ -131,7 +131,6 @@ ExtractiveAnswer AnswerExtractively(const std::string& question,
   }
   for (size_t i = 0; i < candidates.size(); ++i) {
     Candidate& c = candidates[i];
-    std::vector<std::string> terms = ContentTerms(c.sentence.text);
     // A question often paraphrases the sentence next to the one holding the answer.
     double neighbour = 0;
     if (i > 0 && candidates[i - 1].passage_index == c.passage_index) {
@@ -152,7 +151,7 @@ ExtractiveAnswer AnswerExtractively(const std::string& question,
     const ShownPassage& from = passages[c.passage_index];
     score += options.passage_prior * from.relevance * from.coverage;
     if (wants_number && !NumbersIn(c.sentence.text).empty()) score += 0.1;
-    if (terms.size() < 3) score *= 0.5;  // headings and fragments
+    if (c.term_count < 3) score *= 0.5;  // headings and fragments
     c.score = score;
   }
   std::stable_sort(candidates.begin(), candidates.end(),
