@@ -406,13 +406,12 @@ double CpuSecondsUsed() {
       lim.rlim_cur = soft;
       setrlimit(RLIMIT_CPU, &lim);
     }
-    std::string reply(1, '\0');
-    reply += RunToFrame([&] { return fn(input, name); });
+    const std::string frame = RunToFrame([&] { return fn(input, name); });
     const bool retire =
         jobs >= o.jobs_per_worker ||
         (!kSanitized && o.memory_bytes > 0 && CurrentAddressSpace() > base + o.memory_bytes / 4);
-    reply[0] = retire ? '\1' : '\0';
-    if (!WriteAll(fd, reply)) ::_exit(3);
+    const char flag = retire ? '\1' : '\0';
+    if (!WriteAll(fd, std::string_view(&flag, 1)) || !WriteAll(fd, frame)) ::_exit(3);
     if (retire) ::_exit(0);
   }
 }
