@@ -13,14 +13,6 @@
 namespace greffier::generate {
 namespace {
 
-struct Candidate {
-  int passage_index;
-  Sentence sentence;
-  std::set<std::string> terms;  // its distinct content terms
-  size_t term_count;            // with repeats
-  double score;
-};
-
 bool AsksForNumber(const std::string& question) {
   static const std::set<std::string> kCues = {
       "combien", "quand", "prix", "montant", "date", "annee", "age",  "duree", "nombre", "delai",
@@ -73,27 +65,149 @@ bool Fits(AnswerKind kind, const std::string& sentence) {
   return false;
 }
 
+// A capitalised word that does not start the sentence and is not in the question: the
+// name a "who" or "where" question asks for.
+bool HasNewName(const std::string& sentence, const std::set<std::string>& question_terms) {
+  size_t i = 0;
+  bool first = true;
+  while (i < sentence.size()) {
+    size_t j = sentence.find(' ', i);
+    if (j == std::string::npos) j = sentence.size();
+    if (!first && j > i) {
+      const unsigned char c = static_cast<unsigned char>(sentence[i]);
+      // ASCII capitals, and the Latin-1 capitals À-Þ (C3 80-9E) of UTF-8.
+      const bool capital =
+          std::isupper(c) ||
+          (c == 0xC3 && i + 1 < j && static_cast<unsigned char>(sentence[i + 1]) >= 0x80 &&
+           static_cast<unsigned char>(sentence[i + 1]) <= 0x9E);
+      if (capital) {
+        for (const auto& t : ContentTerms(std::string_view(sentence).substr(i, j - i))) {
+          if (!question_terms.count(t)) return true;
+        }
+      }
+    }
+    first = false;
+    i = j + 1;
+  }
+  return false;
+}
+
+// Weights of the sentence features, fitted by tests/bench/answer_ranker_bench.cc on the
+// PIAF dev set (2-fold held-out by document; see the issue note for the figures).
+constexpr std::array<double, internal::kNumSentenceFeatures> kSentenceWeights = {
+    -7.7059, 2.3449,  -0.3573, -0.1581, -0.2560, 1.1226, 2.3917,  0.0049,
+    0.6847,  0.2297,  -0.1730, 0.8114,  -0.1020, 0.3637, -0.1408, 1.2096,
+    -0.0922, -0.0969, 1.3531,  0.2771,  -0.0473, 0.0537, -0.1424};
+
 }  // namespace
 
-ExtractiveAnswer AnswerExtractively(const std::string& question,
-                                    const std::vector<ShownPassage>& passages,
-                                    const ExtractiveOptions& options) {
-  ExtractiveAnswer answer;
-  std::vector<std::string> q_terms = ContentTerms(question);
+namespace internal {
+
+const char* SentenceFeatureName(int feature) {
+  static const char* const kNames[kNumSentenceFeatures] = {"bias",
+                                                           "coverage",
+                                                           "coverage_no_title",
+                                                           "previous_coverage",
+                                                           "next_coverage",
+                                                           "passage_prior",
+                                                           "passage_relevance",
+                                                           "passage_reciprocal_rank",
+                                                           "fits_kind",
+                                                           "number_wanted",
+                                                           "fragment",
+                                                           "bigram_share",
+                                                           "first_sentence",
+                                                           "log_terms",
+                                                           "coverage_squared",
+                                                           "density",
+                                                           "below_passage_best",
+                                                           "new_name",
+                                                           "window_coverage",
+                                                           "rarest_term",
+                                                           "new_number",
+                                                           "proximity",
+                                                           "position"};
+  return feature >= 0 && feature < kNumSentenceFeatures ? kNames[feature] : "";
+}
+
+double SentenceScore(const std::array<double, kNumSentenceFeatures>& features) {
+  double z = 0;
+  for (int f = 0; f < kNumSentenceFeatures; ++f) z += kSentenceWeights[f] * features[f];
+  return 1.0 / (1.0 + std::exp(-z));
+}
+
+std::vector<SentenceCandidate> SentenceCandidates(const std::string& question,
+                                                  const std::vector<ShownPassage>& passages,
+                                                  const ExtractiveOptions& options) {
+  std::vector<std::string> q_sequence = ContentTerms(question);
+  std::vector<std::string> q_terms = q_sequence;
   std::sort(q_terms.begin(), q_terms.end());
   q_terms.erase(std::unique(q_terms.begin(), q_terms.end()), q_terms.end());
-  if (q_terms.empty() || passages.empty()) return answer;
+  std::vector<SentenceCandidate> candidates;
+  if (q_terms.empty() || passages.empty()) return candidates;
+  const std::set<std::string> q_set(q_terms.begin(), q_terms.end());
+  std::set<std::pair<std::string, std::string>> q_bigrams;
+  for (size_t i = 0; i + 1 < q_sequence.size(); ++i) {
+    q_bigrams.insert({q_sequence[i], q_sequence[i + 1]});
+  }
 
-  std::vector<Candidate> candidates;
+  struct Terms {
+    std::set<std::string> unique;
+    size_t count = 0;
+    size_t bigrams_found = 0;
+    bool first = false;
+    double proximity = 0;  // matched question terms over the shortest span holding them
+    double position = 0;   // sentence index over the passage's sentence count
+  };
+  std::vector<Terms> terms;
   std::map<std::string, int> sentence_df;
   for (size_t p = 0; p < passages.size(); ++p) {
+    bool first = true;
+    size_t passage_sentences = 0;
+    const size_t begin_of_passage = terms.size();
     for (Sentence& s : SplitSentences(passages[p].text)) {
       if (s.text.size() > options.max_sentence_bytes) continue;
       if (LooksLikeInstruction(s.text)) continue;  // data, never an answer
-      std::vector<std::string> terms = ContentTerms(s.text);
-      std::set<std::string> unique(terms.begin(), terms.end());
-      for (const auto& t : unique) ++sentence_df[t];
-      candidates.push_back({static_cast<int>(p), std::move(s), std::move(unique), terms.size(), 0});
+      std::vector<std::string> seq = ContentTerms(s.text);
+      Terms t;
+      t.unique.insert(seq.begin(), seq.end());
+      t.count = seq.size();
+      t.first = first;
+      first = false;
+      std::set<std::pair<std::string, std::string>> found;
+      for (size_t i = 0; i + 1 < seq.size(); ++i) {
+        if (q_bigrams.count({seq[i], seq[i + 1]})) found.insert({seq[i], seq[i + 1]});
+      }
+      t.bigrams_found = found.size();
+      {
+        // Shortest window of the sentence's terms holding every matched question term.
+        std::map<std::string, size_t> last;
+        size_t matched = 0;
+        for (const auto& w : t.unique) matched += q_set.count(w);
+        size_t best = seq.size() + 1;
+        for (size_t i = 0; i < seq.size() && matched > 0; ++i) {
+          if (!q_set.count(seq[i])) continue;
+          last[seq[i]] = i;
+          if (last.size() == matched) {
+            size_t lo = i;
+            for (const auto& [w, pos] : last) lo = std::min(lo, pos);
+            best = std::min(best, i - lo + 1);
+          }
+        }
+        t.proximity = matched > 0 && best <= seq.size()
+                          ? static_cast<double>(matched) / static_cast<double>(best)
+                          : 0;
+      }
+      for (const auto& w : t.unique) ++sentence_df[w];
+      t.position = static_cast<double>(passage_sentences++);
+      SentenceCandidate c;
+      c.passage_index = static_cast<int>(p);
+      c.sentence = std::move(s);
+      candidates.push_back(std::move(c));
+      terms.push_back(std::move(t));
+    }
+    for (size_t i = begin_of_passage; i < terms.size(); ++i) {
+      terms[i].position /= static_cast<double>(std::max<size_t>(1, passage_sentences));
     }
   }
   // Local idf: a question term found in few of the shown sentences is the one that matters.
@@ -106,9 +220,11 @@ ExtractiveAnswer AnswerExtractively(const std::string& question,
     idf[t] = std::log(1.0 + (n + 1) / (df + 0.5));
     total += idf[t];
   }
+  double rarest = 0;
+  for (const auto& [t, w] : idf) rarest = std::max(rarest, w);
   const bool wants_number = AsksForNumber(question);
-
   const AnswerKind kind = KindOf(question);
+  const std::vector<std::string> q_numbers = NumbersIn(question);
   // The subject of a passage is often named only in its document's title ("Jakob Böhme"), and
   // questions name it: the title's terms count for every sentence of the passage.
   std::vector<std::set<std::string>> title_terms(passages.size());
@@ -117,42 +233,98 @@ ExtractiveAnswer AnswerExtractively(const std::string& question,
       for (auto& t : ContentTerms(passages[p].title)) title_terms[p].insert(std::move(t));
     }
   }
-  std::vector<double> coverage(candidates.size(), 0.0);
+  std::vector<double> coverage(candidates.size(), 0.0), own(candidates.size(), 0.0);
+  std::vector<double> passage_best(passages.size(), 0.0);
   for (size_t i = 0; i < candidates.size(); ++i) {
-    double covered = 0;
+    double covered = 0, covered_own = 0;
     for (const auto& t : q_terms) {
-      if (candidates[i].terms.count(t)) {
+      if (terms[i].unique.count(t)) {
         covered += idf[t];
+        covered_own += idf[t];
       } else if (title_terms[candidates[i].passage_index].count(t)) {
         covered += options.title_weight * idf[t];
       }
     }
     coverage[i] = covered / total;
+    own[i] = covered_own / total;
+    double& best = passage_best[candidates[i].passage_index];
+    best = std::max(best, coverage[i]);
   }
   for (size_t i = 0; i < candidates.size(); ++i) {
-    Candidate& c = candidates[i];
+    SentenceCandidate& c = candidates[i];
+    const int p = c.passage_index;
     // A question often paraphrases the sentence next to the one holding the answer.
-    double neighbour = 0;
-    if (i > 0 && candidates[i - 1].passage_index == c.passage_index) {
-      neighbour = std::max(neighbour, coverage[i - 1]);
-    }
-    if (i + 1 < candidates.size() && candidates[i + 1].passage_index == c.passage_index) {
-      neighbour = std::max(neighbour, coverage[i + 1]);
-    }
-    if (coverage[i] <= 0 && neighbour <= 0) {
-      c.score = 0;  // nothing of the question here: priors alone never make an answer
-      continue;
-    }
-    double score = coverage[i] + options.neighbour_weight * neighbour;
-
-    if (Fits(kind, c.sentence.text)) score += 0.05;
+    const double previous = i > 0 && candidates[i - 1].passage_index == p ? coverage[i - 1] : 0;
+    const double next =
+        i + 1 < candidates.size() && candidates[i + 1].passage_index == p ? coverage[i + 1] : 0;
+    c.eligible = coverage[i] > 0 || previous > 0 || next > 0;
+    const ShownPassage& from = passages[p];
+    size_t matched = 0;
+    for (const auto& t : q_terms) matched += terms[i].unique.count(t);
+    auto& f = c.features;
+    f[0] = 1;
+    f[1] = coverage[i];
+    f[2] = own[i];
+    f[3] = previous;
+    f[4] = next;
     // Retrieval weighed the whole passage: its relative score and the share of the question
     // it covers are evidence for each of its sentences.
-    const ShownPassage& from = passages[c.passage_index];
-    score += options.passage_prior * from.relevance * from.coverage;
-    if (wants_number && !NumbersIn(c.sentence.text).empty()) score += 0.1;
-    if (c.term_count < 3) score *= 0.5;  // headings and fragments
-    c.score = score;
+    f[5] = from.relevance * from.coverage;
+    f[6] = from.relevance;
+    f[7] = 1.0 / (1.0 + p);
+    f[8] = Fits(kind, c.sentence.text) ? 1 : 0;
+    f[9] = wants_number && !NumbersIn(c.sentence.text).empty() ? 1 : 0;
+    f[10] = terms[i].count < 3 ? 1 : 0;  // headings and fragments
+    f[11] = q_bigrams.empty() ? 0
+                              : static_cast<double>(terms[i].bigrams_found) /
+                                    static_cast<double>(q_bigrams.size());
+    f[12] = terms[i].first ? 1 : 0;
+    f[13] = std::log1p(static_cast<double>(terms[i].count));
+    f[14] = coverage[i] * coverage[i];
+    f[15] = terms[i].unique.empty()
+                ? 0
+                : static_cast<double>(matched) / static_cast<double>(terms[i].unique.size());
+    f[16] = passage_best[p] - coverage[i];
+    f[17] = HasNewName(c.sentence.text, q_set) ? 1 : 0;
+    {
+      double window = 0, rare = 0;
+      for (const auto& t : q_terms) {
+        bool in = terms[i].unique.count(t) > 0;
+        if (in) rare = std::max(rare, idf[t]);
+        in |= i > 0 && candidates[i - 1].passage_index == p && terms[i - 1].unique.count(t);
+        in |= i + 1 < candidates.size() && candidates[i + 1].passage_index == p &&
+              terms[i + 1].unique.count(t);
+        in |= title_terms[p].count(t) > 0;
+        if (in) window += idf[t];
+      }
+      f[18] = window / total;
+      f[19] = rarest > 0 ? rare / rarest : 0;
+    }
+    f[20] = 0;
+    for (const auto& number : NumbersIn(c.sentence.text)) {
+      if (std::find(q_numbers.begin(), q_numbers.end(), number) == q_numbers.end()) f[20] = 1;
+    }
+    f[21] = terms[i].proximity;
+    f[22] = terms[i].position;
+  }
+  return candidates;
+}
+
+}  // namespace internal
+
+ExtractiveAnswer AnswerExtractively(const std::string& question,
+                                    const std::vector<ShownPassage>& passages,
+                                    const ExtractiveOptions& options) {
+  ExtractiveAnswer answer;
+  struct Candidate {
+    int passage_index;
+    Sentence sentence;
+    double score;
+  };
+  std::vector<Candidate> candidates;
+  for (auto& c : internal::SentenceCandidates(question, passages, options)) {
+    candidates.push_back({c.passage_index, std::move(c.sentence),
+                          c.eligible ? internal::SentenceScore(c.features) : 0.0});
   }
   std::stable_sort(candidates.begin(), candidates.end(),
                    [](const Candidate& a, const Candidate& b) { return a.score > b.score; });

@@ -205,6 +205,7 @@ absl::Status AskPipeline::Answer(Run& run, const std::function<bool(const v1::As
     sp->mutable_passage()->set_score(r.score);
     sp->mutable_passage()->set_lexical_score(r.lexical_score);
     sp->mutable_passage()->set_dense_score(r.dense_score);
+    sp->mutable_passage()->set_coverage(r.coverage);
     sp->mutable_passage()->set_rank(number);
   }
   if (run.first_event == Clock::time_point()) run.first_event = Clock::now();

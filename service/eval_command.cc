@@ -11,6 +11,7 @@
 #include <map>
 
 #include "absl/strings/str_cat.h"
+#include "generate/extractive_answerer.h"
 #include "index/beir.h"
 #include "index/retriever.h"
 #include "ingest/ingester.h"
@@ -30,8 +31,9 @@ const char kUsage[] =
     "                     [--embedder lsa|hashing|gguf:FILE.gguf]\n"
     "                     [--max-queries N] [--data DIR] [--min-evidence X]\n"
     "                     [--unanswerable other-queries.jsonl]\n"
-    "answers tuning: [--k N] [--keep-ratio X] [--max-sentences N] [--neighbour-weight X]\n"
-    "                [--passage-prior X] [--show-misses N]\n"
+    "answers tuning: [--k N] [--keep-ratio X] [--max-sentences N] [--show-misses N]\n"
+    "                [--dump-features FILE] (sentence features and labels, for\n"
+    "                tests/bench/answer_ranker_bench)\n"
     "retrieval: Recall@1/5/10/20, MRR@10, nDCG@10 and latency for BM25, dense and hybrid.\n"
     "answers:   share of questions whose cited spans contain an expected answer (queries\n"
     "           need an \"answers\" list), refusals, and Ask latency.\n"
@@ -275,12 +277,6 @@ int EvalAnswers(Setup& s, double min_evidence, const CliArgs& args) {
   AskPipelineOptions options;
   if (args.Has("keep-ratio")) options.extractive.keep_ratio = std::stod(args.Get("keep-ratio"));
   if (args.Has("k")) options.default_k = std::stoi(args.Get("k"));
-  if (args.Has("passage-prior")) {
-    options.extractive.passage_prior = std::stod(args.Get("passage-prior"));
-  }
-  if (args.Has("neighbour-weight")) {
-    options.extractive.neighbour_weight = std::stod(args.Get("neighbour-weight"));
-  }
   if (args.Has("max-sentences")) {
     options.extractive.max_sentences = static_cast<size_t>(std::stoi(args.Get("max-sentences")));
   }
@@ -293,6 +289,19 @@ int EvalAnswers(Setup& s, double min_evidence, const CliArgs& args) {
   // --show-misses N prints questions whose answer was shown but not cited (diagnosis).
   const int show_misses = args.Has("show-misses") ? std::stoi(args.Get("show-misses")) : 0;
   int misses_shown = 0;
+  std::FILE* dump = nullptr;
+  if (args.Has("dump-features")) {
+    dump = std::fopen(args.Get("dump-features").c_str(), "w");
+    if (dump == nullptr) {
+      std::fprintf(stderr, "eval: cannot write %s\n", args.Get("dump-features").c_str());
+      return 1;
+    }
+    std::fprintf(dump, "question\tgroup\tsentence\tlabel");
+    for (int f = 0; f < generate::internal::kNumSentenceFeatures; ++f) {
+      std::fprintf(dump, "\t%s", generate::internal::SentenceFeatureName(f));
+    }
+    std::fprintf(dump, "\n");
+  }
   std::vector<double> first_ms, final_ms;
   for (const auto& q : s.data.queries) {
     auto expected = s.answers.find(q.id);
@@ -303,12 +312,23 @@ int EvalAnswers(Setup& s, double min_evidence, const CliArgs& args) {
     auto t0 = Clock::now();
     double first = 0;
     bool shown = false;  // an expected answer is in a passage shown to the answerer
+    std::vector<generate::ShownPassage> shown_passages;
     auto final = pipeline.Ask(
         req, caller,
         [&](const v1::AskEvent& e) {
           if (e.has_passages() && first == 0) {
             first = std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
             for (const auto& p : e.passages().passages()) {
+              if (dump != nullptr) {
+                generate::ShownPassage sp;
+                sp.number = p.number();
+                sp.title = p.passage().passage().document_title();
+                sp.text = p.passage().passage().text();
+                const double top = e.passages().passages(0).passage().score();
+                sp.relevance = top > 0 ? p.passage().score() / top : 1.0;
+                sp.coverage = p.passage().coverage();
+                shown_passages.push_back(std::move(sp));
+              }
               for (const auto& a : expected->second) {
                 shown |= !a.empty() && Collapse(p.passage().passage().text()).find(Collapse(a)) !=
                                            std::string::npos;
@@ -319,6 +339,25 @@ int EvalAnswers(Setup& s, double min_evidence, const CliArgs& args) {
         },
         nullptr);
     shown_hit += shown;
+    if (dump != nullptr) {
+      // The sentences the extractive answerer chooses from, labelled by whether they hold an
+      // expected answer; grouped by relevant document so that a fit can hold documents out.
+      auto rel = s.data.qrels.find(q.id);
+      const std::string group =
+          rel == s.data.qrels.end() || rel->second.empty() ? q.id : rel->second.begin()->first;
+      const auto cands = generate::internal::SentenceCandidates(q.text, shown_passages, {});
+      for (const auto& c : cands) {
+        if (!c.eligible) continue;
+        bool label = false;
+        for (const auto& a : expected->second) {
+          label |= !a.empty() && Collapse(c.sentence.text).find(Collapse(a)) != std::string::npos;
+        }
+        std::fprintf(dump, "%s\t%s\t%zu\t%d", q.id.c_str(), group.c_str(),
+                     std::hash<std::string>()(c.sentence.text), label ? 1 : 0);
+        for (double f : c.features) std::fprintf(dump, "\t%.6g", f);
+        std::fprintf(dump, "\n");
+      }
+    }
     final_ms.push_back(std::chrono::duration<double, std::milli>(Clock::now() - t0).count());
     first_ms.push_back(first);
     if (!final.ok()) {
@@ -358,6 +397,7 @@ int EvalAnswers(Setup& s, double min_evidence, const CliArgs& args) {
       }
     }
   }
+  if (dump != nullptr) std::fclose(dump);
   if (asked == 0) {
     std::fprintf(stderr, "eval answers: no query has an \"answers\" list\n");
     return 2;
@@ -406,12 +446,11 @@ int EvalAnswers(Setup& s, double min_evidence, const CliArgs& args) {
 }  // namespace
 
 int RunEvalCommand(int argc, char** argv) {
-  absl::StatusOr<CliArgs> args =
-      ParseArgs(argc, argv, 2,
-                {"corpus", "queries", "qrels", "fields", "embedder", "max-queries", "data",
-                 "min-evidence", "keep-ratio", "max-sentences", "neighbour-weight", "passage-prior",
-                 "unanswerable", "show-misses", "k"},
-                {});
+  absl::StatusOr<CliArgs> args = ParseArgs(
+      argc, argv, 2,
+      {"corpus", "queries", "qrels", "fields", "embedder", "max-queries", "data", "min-evidence",
+       "keep-ratio", "max-sentences", "dump-features", "unanswerable", "show-misses", "k"},
+      {});
   if (!args.ok() || args->positionals.size() != 1 ||
       (args->positionals[0] != "retrieval" && args->positionals[0] != "answers")) {
     if (!args.ok()) std::fprintf(stderr, "%s\n", std::string(args.status().message()).c_str());

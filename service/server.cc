@@ -262,6 +262,7 @@ class Server::QueryImpl final : public v1::QueryService::Service {
       sp->set_score(hit.score);
       sp->set_lexical_score(hit.lexical_score);
       sp->set_dense_score(hit.dense_score);
+      sp->set_coverage(hit.coverage);
       sp->set_rank(++rank);
       j.BeginObject()
           .Uint("passage_id", hit.passage.id)

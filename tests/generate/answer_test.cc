@@ -53,6 +53,48 @@ TEST(ExtractiveAnswererTest, PicksTheAnsweringSentenceAndCitesIt) {
             a.text);
 }
 
+TEST(ExtractiveAnswererTest, SentenceFeaturesDescribeTheMatch) {
+  std::vector<ShownPassage> passages = {
+      {1, "Cantine",
+       "La commune gère la cantine. Le prix du repas est fixé à 2,60 euros. Le repas du soir "
+       "n'est pas servi.",
+       1.0, 0.8},
+      {2, "Piscine", "La piscine ferme en août.", 0.4, 0.1},
+  };
+  const auto c = internal::SentenceCandidates("Quel est le prix du repas ?", passages, {});
+  ASSERT_EQ(c.size(), 4u);
+  auto feature = [](const internal::SentenceCandidate& s, const std::string& name) {
+    for (int f = 0; f < internal::kNumSentenceFeatures; ++f) {
+      if (name == internal::SentenceFeatureName(f)) return s.features[f];
+    }
+    ADD_FAILURE() << "no feature " << name;
+    return -1.0;
+  };
+  // "prix du repas": every question term, adjacent, in the second sentence.
+  EXPECT_DOUBLE_EQ(feature(c[1], "coverage"), 1.0);
+  EXPECT_DOUBLE_EQ(feature(c[1], "bigram_share"), 1.0);
+  EXPECT_DOUBLE_EQ(feature(c[1], "proximity"), 1.0);
+  EXPECT_DOUBLE_EQ(feature(c[1], "first_sentence"), 0.0);
+  EXPECT_DOUBLE_EQ(feature(c[0], "first_sentence"), 1.0);
+  EXPECT_DOUBLE_EQ(feature(c[1], "new_number"), 1.0);
+  EXPECT_DOUBLE_EQ(feature(c[0], "new_number"), 0.0);
+  EXPECT_LT(feature(c[2], "coverage"), 1.0);  // "repas" without "prix"
+  EXPECT_GT(feature(c[2], "coverage"), 0.0);
+  EXPECT_DOUBLE_EQ(feature(c[0], "next_coverage"), 1.0);
+  EXPECT_DOUBLE_EQ(feature(c[1], "passage_prior"), 0.8);
+  EXPECT_DOUBLE_EQ(feature(c[3], "passage_prior"), 0.4 * 0.1);
+  EXPECT_EQ(c[3].passage_index, 1);
+  // Eligibility: the first sentence only neighbours the match; the piscine shares nothing.
+  EXPECT_TRUE(c[0].eligible);
+  EXPECT_TRUE(c[1].eligible);
+  EXPECT_FALSE(c[3].eligible);
+  // The fitted weights rank the full match first, and give probabilities.
+  const double best = internal::SentenceScore(c[1].features);
+  for (size_t i : {0, 2, 3}) EXPECT_GT(best, internal::SentenceScore(c[i].features)) << i;
+  EXPECT_GT(best, 0.0);
+  EXPECT_LT(best, 1.0);
+}
+
 TEST(ExtractiveAnswererTest, NothingRelevantGivesNoSentence) {
   auto a = AnswerExtractively("Qui a gagné la coupe du monde de football ?", Passages());
   EXPECT_TRUE(a.sentences.empty());

@@ -9,9 +9,12 @@
 #include <cstring>
 #include <fstream>
 #include <iterator>
+#include <map>
+#include <sstream>
 #include <string>
 #include <vector>
 
+#include "generate/extractive_answerer.h"
 #include "tests/common/test_util.h"
 
 namespace greffier {
@@ -146,6 +149,30 @@ TEST(CliTest, EvalRetrievalOnATinyBeirSet) {
   r = RunGreffier("eval answers --embedder hashing" + files);
   ASSERT_EQ(r.code, 0) << r.output;
   EXPECT_NE(r.output.find("2 questions with known answers"), std::string::npos) << r.output;
+  // The feature dump for tests/bench/answer_ranker_bench: a header naming every feature, then
+  // one row per candidate sentence, the answering ones labelled 1.
+  const std::string dump = (dir.path() / "features.tsv").string();
+  r = RunGreffier("eval answers --embedder hashing --min-evidence 0 --dump-features " + dump +
+                  files);
+  ASSERT_EQ(r.code, 0) << r.output;
+  std::ifstream in(dump);
+  std::string line;
+  ASSERT_TRUE(std::getline(in, line));
+  EXPECT_EQ(line.rfind("question\tgroup\tsentence\tlabel\tbias\tcoverage", 0), 0u) << line;
+  std::map<std::string, int> positives;
+  size_t rows = 0;
+  while (std::getline(in, line)) {
+    ++rows;
+    std::vector<std::string> f;
+    std::stringstream fields(line);
+    for (std::string x; std::getline(fields, x, '\t');) f.push_back(x);
+    ASSERT_EQ(f.size(), 4u + generate::internal::kNumSentenceFeatures) << line;
+    positives[f[0]] += f[3] == "1";
+    EXPECT_EQ(f[1], f[0] == "q1" ? "d1" : "d2");
+  }
+  EXPECT_GE(rows, 2u);
+  EXPECT_EQ(positives["q1"], 1);
+  EXPECT_EQ(positives["q2"], 1);
 }
 
 }  // namespace
