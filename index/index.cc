@@ -571,14 +571,8 @@ absl::StatusOr<Index::AddResult> Index::AddDocument(DocumentRecord doc,
   docs_info_[doc.id] =
       DocInfo{doc.collection, doc.document_type, doc.date, doc.access_labels, doc.extra};
   changes_since_snapshot_ += ids.size();
-  const bool snapshot_due = SnapshotDueLocked();
+  MaybeStartSnapshot();
   result.passage_ids = std::move(ids);
-  lock.unlock();
-  if (snapshot_due) {
-    // Searches go on while the snapshot is written (writers wait).
-    absl::Status snap = SnapshotShared(/*only_if_due=*/true);
-    if (!snap.ok()) std::fprintf(stderr, "greffier: %s\n", snap.ToString().c_str());
-  }
   return result;
 }
 
@@ -587,10 +581,30 @@ bool Index::SnapshotDueLocked() const {
 }
 
 absl::Status Index::SnapshotShared(bool only_if_due) {
-  std::lock_guard snapshot_lock(snapshot_mu_);
-  std::shared_lock lock(mu_);
-  if (only_if_due && !SnapshotDueLocked()) return absl::OkStatus();  // another writer did it
-  return SnapshotLocked();
+  // A writer that finds a snapshot already being written goes on: the changes it made stay
+  // counted, so a later write takes the next snapshot.
+  std::unique_lock snapshot_lock(snapshot_mu_, std::defer_lock);
+  if (only_if_due) {
+    if (!snapshot_lock.try_lock()) return absl::OkStatus();
+  } else {
+    snapshot_lock.lock();
+  }
+  SnapshotInfo info;
+  uint64_t counted = 0;
+  std::string bytes;
+  {
+    // Searches go on while FAISS is serialised in memory; writers wait for that only.
+    std::shared_lock lock(mu_);
+    if (only_if_due && !SnapshotDueLocked()) return absl::OkStatus();  // another writer did it
+    GREFFIER_ASSIGN_OR_RETURN(bytes, SerializeSnapshotLocked(&info, &counted));
+  }
+  // Writing and syncing the file (seconds for a large index) holds no lock; a crash before
+  // the rename leaves the previous snapshot, and recovery replays what is past either.
+  GREFFIER_RETURN_IF_ERROR(VectorIndex::WriteSnapshot(SnapshotPath(), bytes));
+  bytes.clear();
+  bytes.shrink_to_fit();
+  std::unique_lock lock(mu_);
+  return FinishSnapshotLocked(info, counted);
 }
 
 absl::StatusOr<size_t> Index::DeleteDocument(uint64_t document_id) {
@@ -803,11 +817,27 @@ absl::StatusOr<double> Index::QueryCoverage(const std::string& query, const Pass
 
 absl::Status Index::SnapshotLocked() {
   SnapshotInfo info;
-  info.watermark = next_passage_id_ - 1;
-  info.mutation_seq = mutation_seq_;
-  std::string snap = (std::filesystem::path(options_.path) / kSnapshotFile).string();
-  GREFFIER_RETURN_IF_ERROR(vectors_index_->Save(snap, info));
-  changes_since_snapshot_ = 0;
+  uint64_t counted = 0;
+  GREFFIER_ASSIGN_OR_RETURN(std::string bytes, SerializeSnapshotLocked(&info, &counted));
+  GREFFIER_RETURN_IF_ERROR(VectorIndex::WriteSnapshot(SnapshotPath(), bytes));
+  return FinishSnapshotLocked(info, counted);
+}
+
+std::string Index::SnapshotPath() const {
+  return (std::filesystem::path(options_.path) / kSnapshotFile).string();
+}
+
+absl::StatusOr<std::string> Index::SerializeSnapshotLocked(SnapshotInfo* info,
+                                                           uint64_t* counted) const {
+  info->watermark = next_passage_id_ - 1;
+  info->mutation_seq = mutation_seq_;
+  *counted = changes_since_snapshot_;
+  return vectors_index_->Serialize(*info);
+}
+
+absl::Status Index::FinishSnapshotLocked(const SnapshotInfo& info, uint64_t counted) {
+  // Changes made while the file was written are not in it: they count toward the next one.
+  changes_since_snapshot_ -= std::min(counted, changes_since_snapshot_);
   // Tombstones the snapshot already reflects are no longer needed for recovery.
   // A growth running in the background replays the deletions after the state it copied.
   const uint64_t prune_to =
@@ -825,6 +855,7 @@ VectorIndexOptions Index::VectorOptions(int dimension) const {
   o.dimension = dimension;
   o.factory = options_.faiss_factory;
   o.auto_flat_limit = options_.faiss_auto_flat_limit;
+  o.auto_compress_limit = options_.faiss_auto_compress_limit;
   o.nprobe = options_.faiss_nprobe;
   o.hnsw_ef_search = options_.faiss_hnsw_ef_search;
   o.hnsw_ef_construction = options_.faiss_hnsw_ef_construction;
@@ -845,6 +876,19 @@ void Index::MaybeStartGrowth() {
   if (growth_thread_.joinable()) growth_thread_.join();  // the previous one has finished
   growth_thread_ = std::thread(&Index::RunGrowth, this, std::move(**growth), vectors_index_.get(),
                                next_passage_id_ - 1, mutation_seq_);
+}
+
+void Index::MaybeStartSnapshot() {
+  if (snapshot_running_ || !SnapshotDueLocked()) return;
+  snapshot_running_ = true;
+  std::lock_guard thread_lock(growth_thread_mu_);
+  if (snapshot_thread_.joinable()) snapshot_thread_.join();  // the previous one has finished
+  snapshot_thread_ = std::thread([this] {
+    absl::Status snap = SnapshotShared(/*only_if_due=*/true);
+    if (!snap.ok()) std::fprintf(stderr, "greffier: %s\n", snap.ToString().c_str());
+    std::unique_lock lock(mu_);
+    snapshot_running_ = false;
+  });
 }
 
 void Index::RunGrowth(VectorIndex::Growth growth, const VectorIndex* source, uint64_t watermark,
@@ -869,12 +913,14 @@ void Index::RunGrowth(VectorIndex::Growth growth, const VectorIndex* source, uin
 }
 
 void Index::WaitForBackgroundWork() {
-  std::thread finished;
+  std::thread growth, snapshot;
   {
     std::lock_guard thread_lock(growth_thread_mu_);
-    finished = std::move(growth_thread_);
+    growth = std::move(growth_thread_);
+    snapshot = std::move(snapshot_thread_);
   }
-  if (finished.joinable()) finished.join();
+  if (growth.joinable()) growth.join();
+  if (snapshot.joinable()) snapshot.join();
 }
 
 absl::Status Index::Snapshot() { return SnapshotShared(/*only_if_due=*/false); }

@@ -46,6 +46,9 @@ struct IndexOptions {
   std::string faiss_factory = "auto";
   // With "auto", vectors held before exact search gives way to IVF. Default: 100000.
   uint64_t faiss_auto_flat_limit = 100000;
+  // With "auto", vectors held before IVF keeps 8-bit codes instead of floats (a quarter of
+  // the memory); 0: never. Default: 2000000.
+  uint64_t faiss_auto_compress_limit = 2000000;
   // BM25 skips passages that cannot enter the top k (MaxScore over the postings held in
   // memory); false scores every posting read from RocksDB. Same results either way.
   // Default: true.
@@ -151,8 +154,8 @@ class Index {
 
   // Writes the FAISS snapshot now.
   absl::Status Snapshot();
-  // Waits for a background FAISS growth (training, retraining) to finish. Call without
-  // holding anything of the index.
+  // Waits for background FAISS work (training, retraining, a snapshot) to finish. Call
+  // without holding anything of the index.
   void WaitForBackgroundWork();
 
   // Replaces every stored vector with `embed(passage, document)` and switches the index to
@@ -189,14 +192,23 @@ class Index {
                           uint64_t* changes) const;
   // Under the write lock: starts the background growth when it is due.
   void MaybeStartGrowth();
+  // Under the write lock: when a snapshot is due and none is being taken, takes one on a
+  // background thread, so the write that made it due does not wait for the file.
+  void MaybeStartSnapshot();
   void RunGrowth(VectorIndex::Growth growth, const VectorIndex* source, uint64_t watermark,
                  uint64_t mutation_seq);
-  // Writes the snapshot. Requires snapshot_mu_ and mu_ (shared suffices: it only reads; the
-  // snapshot state it resets is touched by writers only, which mu_ excludes).
+  // Writes the snapshot. Requires snapshot_mu_ and mu_ held exclusively.
   absl::Status SnapshotLocked();
   bool SnapshotDueLocked() const;
-  // Takes snapshot_mu_ then mu_ shared, so searches go on while FAISS is written.
+  // Takes snapshot_mu_, then mu_ shared while FAISS is serialised in memory, no lock while
+  // the file is written and synced, and mu_ exclusively for the bookkeeping after.
   absl::Status SnapshotShared(bool only_if_due);
+  std::string SnapshotPath() const;
+  // Requires snapshot_mu_ and mu_ (shared suffices).
+  absl::StatusOr<std::string> SerializeSnapshotLocked(SnapshotInfo* info, uint64_t* counted) const;
+  // Requires snapshot_mu_ and mu_ exclusively: the snapshot is durable; resets the change
+  // count by what it holds and prunes the tombstones it reflects.
+  absl::Status FinishSnapshotLocked(const SnapshotInfo& info, uint64_t counted);
   VectorIndexOptions VectorOptions(int dimension) const;
   absl::StatusOr<uint64_t> ReadCounter(const std::string& key) const;
   // Adds the deletion of `doc` (passages, vectors, postings, lookups) to `batch`; document
@@ -257,9 +269,12 @@ class Index {
   uint64_t changes_since_snapshot_ = 0;
   // Background growth of the FAISS index: running, and the state it copied.
   bool growth_running_ = false;
+  bool snapshot_running_ = false;  // a due snapshot is being taken on snapshot_thread_
   uint64_t growth_mutation_seq_ = 0;
-  std::mutex growth_thread_mu_;  // guards growth_thread_ (taken after mu_, never before)
+  // Guards growth_thread_ and snapshot_thread_ (taken after mu_, never before).
+  std::mutex growth_thread_mu_;
   std::thread growth_thread_;
+  std::thread snapshot_thread_;
 
   friend class RocksPostings;
 };

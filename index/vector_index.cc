@@ -21,6 +21,7 @@
 #include "faiss/IndexIDMap.h"
 #include "faiss/IndexIVF.h"
 #include "faiss/IndexIVFFlat.h"
+#include "faiss/IndexScalarQuantizer.h"
 #include "faiss/impl/IDSelector.h"
 #include "faiss/impl/io.h"
 #include "faiss/index_factory.h"
@@ -249,6 +250,23 @@ absl::Status VectorIndex::Extract(std::vector<int64_t>* ids, std::vector<float>*
     flat->assign(xb, xb + ids->size() * d);
     return absl::OkStatus();
   }
+  if (auto* sq = dynamic_cast<const faiss::IndexIVFScalarQuantizer*>(index_.get())) {
+    // Codes, not floats: decoded (8-bit precision is what the index searches with anyway).
+    ids->reserve(sq->ntotal);
+    flat->resize(sq->ntotal * d);
+    size_t at = 0;
+    for (size_t list = 0; list < sq->nlist; ++list) {
+      const size_t n = sq->invlists->list_size(list);
+      if (n == 0) continue;
+      faiss::InvertedLists::ScopedIds list_ids(sq->invlists, list);
+      for (size_t i = 0; i < n; ++i) {
+        ids->push_back(list_ids[i]);
+        sq->reconstruct_from_offset(static_cast<int64_t>(list), static_cast<int64_t>(i),
+                                    flat->data() + (at++) * d);
+      }
+    }
+    return absl::OkStatus();
+  }
   auto* ivf = dynamic_cast<const faiss::IndexIVFFlat*>(index_.get());
   if (ivf == nullptr) return absl::UnimplementedError("vector index: cannot extract");
   ids->reserve(ivf->ntotal);
@@ -284,15 +302,25 @@ absl::Status VectorIndex::PlanGrowth(std::unique_ptr<faiss::Index>* fresh,
     }
     if (!IsAuto(options_)) return absl::OkStatus();
     const size_t nlist = AutoNlist(n);
-    if (auto* ivf = dynamic_cast<const faiss::IndexIVFFlat*>(index_.get())) {
-      if (nlist < 2 * ivf->nlist) return absl::OkStatus();
+    const bool compress = options_.auto_compress_limit > 0 && n >= options_.auto_compress_limit;
+    if (auto* sq = dynamic_cast<const faiss::IndexIVFScalarQuantizer*>(index_.get())) {
+      if (nlist < 2 * sq->nlist) return absl::OkStatus();
+    } else if (auto* ivf = dynamic_cast<const faiss::IndexIVFFlat*>(index_.get())) {
+      if (nlist < 2 * ivf->nlist && !compress) return absl::OkStatus();
     } else if (n < options_.auto_flat_limit ||
                dynamic_cast<const faiss::IndexIDMap2*>(index_.get()) == nullptr) {
       return absl::OkStatus();
     }
     auto quantizer = std::make_unique<faiss::IndexFlatIP>(dimension_);
-    auto ivf = std::make_unique<faiss::IndexIVFFlat>(quantizer.get(), dimension_, nlist,
-                                                     faiss::METRIC_INNER_PRODUCT);
+    std::unique_ptr<faiss::IndexIVF> ivf;
+    if (compress) {
+      ivf = std::make_unique<faiss::IndexIVFScalarQuantizer>(quantizer.get(), dimension_, nlist,
+                                                             faiss::ScalarQuantizer::QT_8bit,
+                                                             faiss::METRIC_INNER_PRODUCT);
+    } else {
+      ivf = std::make_unique<faiss::IndexIVFFlat>(quantizer.get(), dimension_, nlist,
+                                                  faiss::METRIC_INNER_PRODUCT);
+    }
     quantizer.release();
     ivf->own_fields = true;
     ivf->cp.spherical = true;  // unit vectors: centroids on the sphere
@@ -367,9 +395,10 @@ absl::Status VectorIndex::MaybeGrow() {
 
 std::string VectorIndex::description() const {
   if (auto* ivf = dynamic_cast<const faiss::IndexIVF*>(index_.get())) {
-    return absl::StrCat("IVF", ivf->nlist,
-                        dynamic_cast<const faiss::IndexIVFFlat*>(ivf) ? ",Flat" : "",
-                        " nprobe=", ivf->nprobe);
+    const char* codes = dynamic_cast<const faiss::IndexIVFFlat*>(ivf)              ? ",Flat"
+                        : dynamic_cast<const faiss::IndexIVFScalarQuantizer*>(ivf) ? ",SQ8"
+                                                                                   : "";
+    return absl::StrCat("IVF", ivf->nlist, codes, " nprobe=", ivf->nprobe);
   }
   const faiss::Index* inner = index_.get();
   if (auto* idmap = dynamic_cast<const faiss::IndexIDMap2*>(inner)) inner = idmap->index;
@@ -449,41 +478,47 @@ absl::StatusOr<std::vector<VectorIndex::Hit>> VectorIndex::Search(
   return hits;
 }
 
-absl::Status VectorIndex::Save(const std::string& path, const SnapshotInfo& info) const {
+absl::StatusOr<std::string> VectorIndex::Serialize(const SnapshotInfo& info) const {
   faiss::VectorIOWriter writer;
   try {
     faiss::write_index(index_.get(), &writer);
   } catch (const std::exception& e) {
     return absl::InternalError(absl::StrCat("vector snapshot serialise: ", e.what()));
   }
-  // The same bytes as Encoder::PutString(payload), without copying the payload.
+  // The same bytes as Encoder::PutString(payload) after the two watermarks.
   Encoder e(kSnapshotMagic, kSnapshotVersion);
   e.PutFixed64(info.watermark);
   e.PutFixed64(info.mutation_seq);
   e.PutVarint(writer.data.size());
-  const std::string header = e.Finish();
+  std::string bytes = e.Finish();
+  bytes.append(reinterpret_cast<const char*>(writer.data.data()), writer.data.size());
+  return bytes;
+}
+
+absl::Status VectorIndex::WriteSnapshot(const std::string& path, const std::string& bytes) {
   std::string tmp = path + ".tmp";
   int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0) {
     return absl::UnavailableError(absl::StrCat("cannot write ", tmp, ": ", std::strerror(errno)));
   }
-  for (std::string_view part :
-       {std::string_view(header),
-        std::string_view(reinterpret_cast<const char*>(writer.data.data()), writer.data.size())}) {
-    size_t off = 0;
-    while (off < part.size()) {
-      ssize_t n = ::write(fd, part.data() + off, part.size() - off);
-      if (n < 0) {
-        if (errno == EINTR) continue;
-        int err = errno;
-        ::close(fd);
-        return absl::UnavailableError(absl::StrCat("write ", tmp, ": ", std::strerror(err)));
-      }
-      off += static_cast<size_t>(n);
+  size_t off = 0;
+  while (off < bytes.size()) {
+    ssize_t n = ::write(fd, bytes.data() + off, bytes.size() - off);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      int err = errno;
+      ::close(fd);
+      return absl::UnavailableError(absl::StrCat("write ", tmp, ": ", std::strerror(err)));
     }
+    off += static_cast<size_t>(n);
   }
-  if (::fsync(fd) != 0 || ::close(fd) != 0) {
-    return absl::UnavailableError(absl::StrCat("fsync ", tmp, ": ", std::strerror(errno)));
+  if (::fsync(fd) != 0) {
+    int err = errno;
+    ::close(fd);
+    return absl::UnavailableError(absl::StrCat("fsync ", tmp, ": ", std::strerror(err)));
+  }
+  if (::close(fd) != 0) {
+    return absl::UnavailableError(absl::StrCat("close ", tmp, ": ", std::strerror(errno)));
   }
   if (std::rename(tmp.c_str(), path.c_str()) != 0) {
     return absl::UnavailableError(absl::StrCat("rename ", tmp, ": ", std::strerror(errno)));

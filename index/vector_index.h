@@ -25,11 +25,16 @@ struct VectorIndexOptions {
   // once there are 39 per centroid (FAISS's minimum). "auto" means
   // exact search ("Flat") below `auto_flat_limit` vectors, then an inverted file
   // "IVF<nlist>,Flat" trained on the vectors held, nlist the power of two at most
-  // 4·sqrt(vectors), retrained when that doubles. IVF indexes hold passage ids themselves;
-  // the others sit under an IndexIDMap2. Default: "auto".
+  // 4·sqrt(vectors), retrained when that doubles, and from `auto_compress_limit` vectors
+  // "IVF<nlist>,SQ8" (8-bit codes: a quarter of the memory). IVF indexes hold passage ids
+  // themselves; the others sit under an IndexIDMap2. Default: "auto".
   std::string factory = "auto";
   // With "auto", vectors held before switching from exact search to IVF. Default: 100000.
   uint64_t auto_flat_limit = 100000;
+  // With "auto", vectors held before IVF stores 8-bit scalar-quantised codes instead of
+  // floats (1M vectors of 256 dimensions: 1 GiB as floats, 256 MiB as codes; recall@10 in
+  // the issue note). 0: never. Default: 2000000.
+  uint64_t auto_compress_limit = 2000000;
   // Inverted lists visited per IVF search (0: nlist / 32, at least 16; recall@10 of 1.00
   // against exact search on scale_bench's clustered vectors at 1M). Default: 0.
   int nprobe = 0;
@@ -51,10 +56,9 @@ struct SnapshotInfo {
 class VectorIndex {
  public:
   static absl::StatusOr<std::unique_ptr<VectorIndex>> Create(const VectorIndexOptions& options);
-  // Loads a snapshot written by Save. NotFound when the file does not exist.
-  // Loads a snapshot written by Save. NotFound when the file does not exist. The snapshot's
-  // own index type is kept; `options` give the search settings and, with "auto", let it grow
-  // into IVF (options.dimension is not used).
+  // Loads a snapshot written by Serialize + WriteSnapshot. NotFound when the file does not exist.
+  // The snapshot's own index type is kept; `options` give the search settings and, with "auto", let
+  // it grow into IVF (options.dimension is not used).
   static absl::StatusOr<std::unique_ptr<VectorIndex>> Load(const std::string& path,
                                                            const VectorIndexOptions& options,
                                                            SnapshotInfo* info);
@@ -74,8 +78,11 @@ class VectorIndex {
   // inside FAISS's search, so excluded ids never take a result slot.
   absl::StatusOr<std::vector<Hit>> Search(const float* query, size_t k,
                                           const std::function<bool(uint64_t)>& allow) const;
-  // Writes atomically (temporary file, fsync, rename).
-  absl::Status Save(const std::string& path, const SnapshotInfo& info) const;
+  // A snapshot in two steps, so that only the first needs the index held still: its bytes
+  // in memory, then the file written from them atomically (temporary file, fsync, rename)
+  // without touching the index.
+  absl::StatusOr<std::string> Serialize(const SnapshotInfo& info) const;
+  static absl::Status WriteSnapshot(const std::string& path, const std::string& bytes);
 
   // Growth: "auto" switching to IVF or retraining it, or training a pending factory (see
   // VectorIndexOptions). By default Add does it inline. With background growth on, Add never

@@ -1,7 +1,9 @@
 // What lets the index scale: BM25 with dynamic pruning over postings held in memory, and the
 // FAISS index chosen by corpus size (exact, then IVF trained on the vectors held).
 
+#include <fcntl.h>
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -11,6 +13,7 @@
 #include <csignal>
 #include <filesystem>
 #include <fstream>
+#include <future>
 #include <random>
 #include <set>
 #include <string>
@@ -260,6 +263,130 @@ TEST(IndexFaissChoiceTest, FlatThenTrainedIvfThenRetrained) {
   EXPECT_EQ((*index)->Stats().vector_index, "IVF128,Flat nprobe=16");
   EXPECT_EQ((*index)->Stats().vectors, truth.size());
   EXPECT_GE(Recall(**index, truth, rng), 0.95);
+}
+
+// Past `faiss_auto_compress_limit`, "auto" retrains IVF with 8-bit codes; search stays close
+// to exact, deletions hold, and the compressed index survives a restart and keeps growing.
+TEST(IndexFaissChoiceTest, IvfCompressesPastTheLimit) {
+  testing::ScratchDir dir;
+  std::mt19937_64 rng(5);
+  std::vector<std::pair<uint64_t, std::vector<float>>> truth;
+  auto options = [&] {
+    IndexOptions o = AutoOptions(dir.path().string());
+    o.faiss_auto_compress_limit = 800;
+    return o;
+  };
+  auto add = [&](Index& index, int n) {
+    std::vector<PassageRecord> passages(n);
+    std::vector<std::vector<float>> vectors;
+    for (auto& p : passages) {
+      p.text = "texte";
+      vectors.push_back(Near(static_cast<int>(rng() % (2 * kDim)), rng));
+    }
+    DocumentRecord d;
+    d.source_path = "s" + std::to_string(rng());
+    d.content_hash = d.source_path;
+    auto r = index.AddDocument(d, passages, vectors, std::nullopt);
+    EXPECT_TRUE(r.ok()) << r.status();
+    for (size_t i = 0; i < r->passage_ids.size(); ++i) {
+      truth.emplace_back(r->passage_ids[i], vectors[i]);
+    }
+    return *r;
+  };
+  {
+    auto index = Index::Open(options());
+    ASSERT_TRUE(index.ok()) << index.status();
+    for (int i = 0; i < 45; ++i) add(**index, 10);
+    (*index)->WaitForBackgroundWork();
+    EXPECT_EQ((*index)->Stats().vector_index, "IVF64,Flat nprobe=16");
+    // 800 vectors: same number of lists, but codes instead of floats.
+    Index::AddResult victim = add(**index, 10);
+    for (int i = 0; i < 35; ++i) add(**index, 10);
+    (*index)->WaitForBackgroundWork();
+    EXPECT_EQ((*index)->Stats().vector_index, "IVF64,SQ8 nprobe=16");
+    EXPECT_EQ((*index)->Stats().vectors, 810u);
+    EXPECT_GE(Recall(**index, truth, rng), 0.95);
+    ASSERT_TRUE((*index)->DeleteDocument(victim.document_id).ok());
+    std::erase_if(truth, [&](const auto& t) {
+      return std::count(victim.passage_ids.begin(), victim.passage_ids.end(), t.first) > 0;
+    });
+    for (int c = 0; c < 2 * kDim; ++c) {
+      auto hits = (*index)->SearchDense(Near(c, rng, 0), 50, {});
+      ASSERT_TRUE(hits.ok());
+      for (const auto& h : *hits) {
+        EXPECT_EQ(std::count(victim.passage_ids.begin(), victim.passage_ids.end(), h.passage_id), 0)
+            << "deleted " << h.passage_id;
+      }
+    }
+  }
+  auto index = Index::Open(options());
+  ASSERT_TRUE(index.ok()) << index.status();
+  EXPECT_EQ((*index)->Stats().vector_index, "IVF64,SQ8 nprobe=16");
+  EXPECT_EQ((*index)->Stats().vectors, truth.size());
+  EXPECT_GE(Recall(**index, truth, rng), 0.95);
+  // Retrained from its own (decoded) codes when the list count doubles.
+  for (int i = 0; i < 30; ++i) add(**index, 10);
+  (*index)->WaitForBackgroundWork();
+  EXPECT_EQ((*index)->Stats().vector_index, "IVF128,SQ8 nprobe=16");
+  EXPECT_EQ((*index)->Stats().vectors, truth.size());
+  EXPECT_GE(Recall(**index, truth, rng), 0.95);
+}
+
+// Writing a snapshot's file holds no lock, and writes that make a snapshot due leave it to a
+// background thread: while one is stuck (its temporary file is a FIFO nobody reads yet),
+// writes and searches go on. What was added meanwhile is kept after a restart.
+TEST(IndexSnapshotTest, WritingTheFileBlocksNeitherWritersNorSearches) {
+  testing::ScratchDir dir;
+  std::mt19937_64 rng(9);
+  IndexOptions o = Options(dir.path().string());
+  o.snapshot_every = 1;  // every write makes a snapshot due
+  auto index = Index::Open(o);
+  ASSERT_TRUE(index.ok()) << index.status();
+  auto add = [&](int n) {
+    std::vector<PassageRecord> passages(n);
+    std::vector<std::vector<float>> vectors;
+    for (auto& p : passages) {
+      p.text = "texte";
+      vectors.push_back(Near(static_cast<int>(rng() % (2 * kDim)), rng));
+    }
+    DocumentRecord d;
+    d.source_path = "s" + std::to_string(rng());
+    d.content_hash = d.source_path;
+    return (*index)->AddDocument(d, passages, vectors, std::nullopt);
+  };
+  for (int i = 0; i < 20; ++i) ASSERT_TRUE(add(100).ok());  // 2,000 vectors: > a pipe's buffer
+  (*index)->WaitForBackgroundWork();                        // the snapshots those writes started
+  const std::string fifo = (dir.path() / "vectors.faiss.tmp").string();
+  ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+  absl::Status snapshot_status;
+  std::thread snapshot([&] { snapshot_status = (*index)->Snapshot(); });
+  // Opening the read end returns once the snapshot has serialised and opened its file; its
+  // writes then fill the pipe and stop.
+  const int fd = ::open(fifo.c_str(), O_RDONLY);
+  ASSERT_GE(fd, 0);
+  auto write = std::async(std::launch::async, [&] { return add(10); });
+  const bool went_on = write.wait_for(std::chrono::seconds(30)) == std::future_status::ready;
+  EXPECT_TRUE(went_on) << "a write waited for the snapshot's file";
+  auto hits = (*index)->SearchDense(Near(0, rng, 0), 5, {});
+  EXPECT_TRUE(hits.ok());
+  EXPECT_EQ((*index)->Stats().vectors, 2010u);
+  // Drain the pipe; fsync then fails on a FIFO, which the snapshot reports.
+  char buffer[65536];
+  size_t drained = 0;
+  for (ssize_t n; (n = ::read(fd, buffer, sizeof(buffer))) > 0;) drained += static_cast<size_t>(n);
+  ::close(fd);
+  snapshot.join();
+  ASSERT_TRUE(write.get().ok());
+  EXPECT_GT(drained, 2000u * kDim * sizeof(float));
+  EXPECT_FALSE(snapshot_status.ok());
+  std::filesystem::remove(fifo);
+  // A real snapshot now, more writes past it, then a restart: everything is there.
+  ASSERT_TRUE((*index)->Snapshot().ok());
+  ASSERT_TRUE(add(5).ok());
+  index->reset();
+  index = Index::Open(o);
+  ASSERT_TRUE(index.ok()) << index.status();
+  EXPECT_EQ((*index)->Stats().vectors, 2015u);
 }
 
 // A writer using "auto" is killed at random points around the switch to IVF; after reopening
