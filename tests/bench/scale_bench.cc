@@ -2,8 +2,8 @@
 // the FAISS index's recall@10 against exact search, on a synthetic archive.
 //
 //   build/tests/bench/scale_bench [--passages 1000000] [--queries 500] [--recall-queries 200]
-//       [--dim 384] [--clusters 1000] [--faiss auto] [--flat-limit 100000] [--nprobe 0]
-//       [--check-exhaustive 0] [--snapshot-every 20000]
+//       [--dim 384] [--clusters 1000] [--faiss auto] [--flat-limit 100000]
+//       [--compress-limit 2000000] [--nprobe 0] [--check-exhaustive 0] [--snapshot-every 20000]
 //       [--doc-noise 0.6] [--passage-noise 0.8] [--query-noise 0.3]
 //       [--ef-search 128] [--ef-construction 80]
 //
@@ -149,7 +149,7 @@ int main(int argc, char** argv) {
   size_t passages = 1000000, queries = 500, recall_queries = 200, clusters = 1000;
   size_t check_exhaustive = 0;
   int dim = 384, nprobe = 0, ef_search = 128, ef_construction = 80;
-  uint64_t flat_limit = 100000, snapshot_every = 20000;
+  uint64_t flat_limit = 100000, compress_limit = 2000000, snapshot_every = 20000;
   std::string factory = "auto";
   float doc_noise = 0.6f, passage_noise = 0.8f, query_noise = 0.3f;
   for (int i = 1; i + 1 < argc; i += 2) {
@@ -169,6 +169,8 @@ int main(int argc, char** argv) {
       factory = value;
     } else if (flag == "--flat-limit") {
       flat_limit = std::stoull(value);
+    } else if (flag == "--compress-limit") {
+      compress_limit = std::stoull(value);
     } else if (flag == "--nprobe") {
       nprobe = std::stoi(value);
     } else if (flag == "--ef-search") {
@@ -220,6 +222,7 @@ int main(int argc, char** argv) {
   o.dimension = dim;
   o.faiss_factory = factory;
   o.faiss_auto_flat_limit = flat_limit;
+  o.faiss_auto_compress_limit = compress_limit;
   o.faiss_nprobe = nprobe;
   o.faiss_hnsw_ef_search = ef_search;
   o.faiss_hnsw_ef_construction = ef_construction;

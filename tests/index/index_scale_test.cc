@@ -14,6 +14,7 @@
 #include <filesystem>
 #include <fstream>
 #include <future>
+#include <mutex>
 #include <random>
 #include <set>
 #include <string>
@@ -558,7 +559,9 @@ TEST(IndexFaissChoiceTest, BackgroundGrowthReplaysWhatChangedMeanwhile) {
     Index* live = nullptr;
     std::vector<uint64_t> docs;
     int hook_calls = 0;
+    std::mutex test_mu;  // the hook adds from the growth thread while the test thread adds
     auto add = [&](Index& index, int n) {
+      std::lock_guard lock(test_mu);
       std::vector<PassageRecord> passages(n);
       std::vector<std::vector<float>> vectors;
       for (auto& p : passages) {
@@ -575,10 +578,16 @@ TEST(IndexFaissChoiceTest, BackgroundGrowthReplaysWhatChangedMeanwhile) {
       ++hook_calls;
       // The old index serves meanwhile.
       EXPECT_EQ(live->Stats().vector_index, "Flat");
-      ASSERT_TRUE(live->DeleteDocument(docs[2]).ok());
+      uint64_t second, fifth;
+      {
+        std::lock_guard lock(test_mu);
+        second = docs[2];
+        fifth = docs[5];
+      }
+      ASSERT_TRUE(live->DeleteDocument(second).ok());
       ASSERT_TRUE(live->Snapshot().ok());
       add(*live, 30);
-      ASSERT_TRUE(live->DeleteDocument(docs[5]).ok());
+      ASSERT_TRUE(live->DeleteDocument(fifth).ok());
     };
     {
       auto index = Index::Open(o);
