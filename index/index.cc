@@ -389,7 +389,7 @@ absl::Status Index::RecoverVectors() {
 }
 
 absl::Status Index::ReplayInto(VectorIndex& vectors, uint64_t watermark, uint64_t mutation_seq,
-                               uint64_t* changes) const {
+                               uint64_t* changes, uint64_t watermark_end, uint64_t seq_end) const {
   // Vectors committed after the snapshot: passage ids are allocated in increasing order.
   std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), vectors_));
   std::vector<uint64_t> ids;
@@ -403,6 +403,7 @@ absl::Status Index::ReplayInto(VectorIndex& vectors, uint64_t watermark, uint64_
   };
   for (it->Seek(EncodeId(watermark + 1)); it->Valid(); it->Next()) {
     GREFFIER_ASSIGN_OR_RETURN(uint64_t id, DecodeId(it->key().ToStringView()));
+    if (id > watermark_end) break;
     GREFFIER_ASSIGN_OR_RETURN(std::vector<float> v, DecodeVector(it->value().ToStringView()));
     if (v.size() != static_cast<size_t>(options_.dimension)) {
       return absl::DataLossError(absl::StrCat("vector of passage ", id, " has dimension ", v.size(),
@@ -417,6 +418,8 @@ absl::Status Index::ReplayInto(VectorIndex& vectors, uint64_t watermark, uint64_
   // Deletions committed after the snapshot.
   std::unique_ptr<rocksdb::Iterator> ts(db_->NewIterator(rocksdb::ReadOptions(), tombstones_));
   for (ts->Seek(EncodeId(mutation_seq + 1)); ts->Valid(); ts->Next()) {
+    GREFFIER_ASSIGN_OR_RETURN(uint64_t seq, DecodeId(ts->key().ToStringView()));
+    if (seq > seq_end) break;
     GREFFIER_ASSIGN_OR_RETURN(Decoder d,
                               Decoder::Open(ts->value().ToStringView(), "GFTS", 1, "tombstone"));
     GREFFIER_ASSIGN_OR_RETURN(uint64_t n, d.GetVarint());
@@ -591,7 +594,7 @@ absl::Status Index::SnapshotShared(bool only_if_due) {
   }
   SnapshotInfo info;
   uint64_t counted = 0;
-  std::string bytes;
+  VectorIndex::SnapshotBytes bytes;
   {
     // Searches go on while FAISS is serialised in memory; writers wait for that only.
     std::shared_lock lock(mu_);
@@ -601,8 +604,7 @@ absl::Status Index::SnapshotShared(bool only_if_due) {
   // Writing and syncing the file (seconds for a large index) holds no lock; a crash before
   // the rename leaves the previous snapshot, and recovery replays what is past either.
   GREFFIER_RETURN_IF_ERROR(VectorIndex::WriteSnapshot(SnapshotPath(), bytes));
-  bytes.clear();
-  bytes.shrink_to_fit();
+  bytes = VectorIndex::SnapshotBytes();  // free the copy before waiting for the lock
   std::unique_lock lock(mu_);
   return FinishSnapshotLocked(info, counted);
 }
@@ -818,7 +820,8 @@ absl::StatusOr<double> Index::QueryCoverage(const std::string& query, const Pass
 absl::Status Index::SnapshotLocked() {
   SnapshotInfo info;
   uint64_t counted = 0;
-  GREFFIER_ASSIGN_OR_RETURN(std::string bytes, SerializeSnapshotLocked(&info, &counted));
+  GREFFIER_ASSIGN_OR_RETURN(VectorIndex::SnapshotBytes bytes,
+                            SerializeSnapshotLocked(&info, &counted));
   GREFFIER_RETURN_IF_ERROR(VectorIndex::WriteSnapshot(SnapshotPath(), bytes));
   return FinishSnapshotLocked(info, counted);
 }
@@ -827,8 +830,8 @@ std::string Index::SnapshotPath() const {
   return (std::filesystem::path(options_.path) / kSnapshotFile).string();
 }
 
-absl::StatusOr<std::string> Index::SerializeSnapshotLocked(SnapshotInfo* info,
-                                                           uint64_t* counted) const {
+absl::StatusOr<VectorIndex::SnapshotBytes> Index::SerializeSnapshotLocked(SnapshotInfo* info,
+                                                                          uint64_t* counted) const {
   info->watermark = next_passage_id_ - 1;
   info->mutation_seq = mutation_seq_;
   *counted = changes_since_snapshot_;
@@ -895,6 +898,28 @@ void Index::RunGrowth(VectorIndex::Growth growth, const VectorIndex* source, uin
                       uint64_t mutation_seq) {
   absl::StatusOr<std::unique_ptr<VectorIndex>> built = growth.Run();
   if (options_.faiss_growth_hook_for_testing) options_.faiss_growth_hook_for_testing();
+  absl::Status replayed = built.status();
+  if (replayed.ok()) {
+    // What was written while training (a minute of ingest at 1M vectors) is replayed without
+    // the lock, up to the state read here; only what comes after is replayed under it.
+    uint64_t upto_id = 0, upto_seq = 0;
+    bool replaced = false;
+    {
+      std::shared_lock lock(mu_);
+      replaced = vectors_index_.get() != source;
+      upto_id = next_passage_id_ - 1;
+      upto_seq = mutation_seq_;
+    }
+    if (!replaced) {
+      uint64_t changes = 0;
+      replayed = ReplayInto(**built, watermark, mutation_seq, &changes, upto_id, upto_seq);
+      watermark = std::max(watermark, upto_id);
+      mutation_seq = std::max(mutation_seq, upto_seq);
+    }
+    if (options_.faiss_growth_replay_hook_for_testing) {
+      options_.faiss_growth_replay_hook_for_testing();
+    }
+  }
   std::unique_lock lock(mu_);
   growth_running_ = false;
   if (!built.ok()) {
@@ -903,7 +928,7 @@ void Index::RunGrowth(VectorIndex::Growth growth, const VectorIndex* source, uin
   }
   if (vectors_index_.get() != source) return;  // replaced meanwhile (re-embedding)
   uint64_t changes = 0;
-  absl::Status replayed = ReplayInto(**built, watermark, mutation_seq, &changes);
+  if (replayed.ok()) replayed = ReplayInto(**built, watermark, mutation_seq, &changes);
   if (!replayed.ok()) {
     std::fprintf(stderr, "greffier: vector index growth: %s\n", replayed.ToString().c_str());
     return;

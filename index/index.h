@@ -60,6 +60,9 @@ struct IndexOptions {
   // Tests only: called by the background FAISS growth once the new index is built, before it
   // takes the write lock to replay changes and swap. Default: none.
   std::function<void()> faiss_growth_hook_for_testing;
+  // Tests only: called by the background growth after it replayed, without the lock, what was
+  // written while it trained, and before it takes the write lock for the rest. Default: none.
+  std::function<void()> faiss_growth_replay_hook_for_testing;
   // IVF lists visited per search (0: automatic, nlist / 32 and at least 16). Default: 0.
   int faiss_nprobe = 0;
   // HNSW candidate lists when searching and inserting (see VectorIndexOptions).
@@ -186,10 +189,11 @@ class Index {
   absl::Status CheckEmbedder();
   absl::Status LoadCatalog();
   absl::Status RecoverVectors();
-  // Adds the vectors stored past `watermark` and removes those deleted after `mutation_seq`;
-  // `changes` counts both.
+  // Adds the vectors stored past `watermark` (up to `watermark_end`) and removes those
+  // deleted after `mutation_seq` (up to `seq_end`); `changes` counts both.
   absl::Status ReplayInto(VectorIndex& vectors, uint64_t watermark, uint64_t mutation_seq,
-                          uint64_t* changes) const;
+                          uint64_t* changes, uint64_t watermark_end = UINT64_MAX,
+                          uint64_t seq_end = UINT64_MAX) const;
   // Under the write lock: starts the background growth when it is due.
   void MaybeStartGrowth();
   // Under the write lock: when a snapshot is due and none is being taken, takes one on a
@@ -205,7 +209,8 @@ class Index {
   absl::Status SnapshotShared(bool only_if_due);
   std::string SnapshotPath() const;
   // Requires snapshot_mu_ and mu_ (shared suffices).
-  absl::StatusOr<std::string> SerializeSnapshotLocked(SnapshotInfo* info, uint64_t* counted) const;
+  absl::StatusOr<VectorIndex::SnapshotBytes> SerializeSnapshotLocked(SnapshotInfo* info,
+                                                                     uint64_t* counted) const;
   // Requires snapshot_mu_ and mu_ exclusively: the snapshot is durable; resets the change
   // count by what it holds and prunes the tombstones it reflects.
   absl::Status FinishSnapshotLocked(const SnapshotInfo& info, uint64_t counted);

@@ -478,7 +478,7 @@ absl::StatusOr<std::vector<VectorIndex::Hit>> VectorIndex::Search(
   return hits;
 }
 
-absl::StatusOr<std::string> VectorIndex::Serialize(const SnapshotInfo& info) const {
+absl::StatusOr<VectorIndex::SnapshotBytes> VectorIndex::Serialize(const SnapshotInfo& info) const {
   faiss::VectorIOWriter writer;
   try {
     faiss::write_index(index_.get(), &writer);
@@ -490,27 +490,43 @@ absl::StatusOr<std::string> VectorIndex::Serialize(const SnapshotInfo& info) con
   e.PutFixed64(info.watermark);
   e.PutFixed64(info.mutation_seq);
   e.PutVarint(writer.data.size());
-  std::string bytes = e.Finish();
-  bytes.append(reinterpret_cast<const char*>(writer.data.data()), writer.data.size());
+  SnapshotBytes bytes;
+  bytes.header = e.Finish();
+  bytes.payload = std::move(writer.data);
   return bytes;
 }
 
-absl::Status VectorIndex::WriteSnapshot(const std::string& path, const std::string& bytes) {
+absl::Status VectorIndex::WriteSnapshot(const std::string& path, const SnapshotBytes& bytes) {
   std::string tmp = path + ".tmp";
   int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0) {
     return absl::UnavailableError(absl::StrCat("cannot write ", tmp, ": ", std::strerror(errno)));
   }
-  size_t off = 0;
-  while (off < bytes.size()) {
-    ssize_t n = ::write(fd, bytes.data() + off, bytes.size() - off);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      int err = errno;
-      ::close(fd);
-      return absl::UnavailableError(absl::StrCat("write ", tmp, ": ", std::strerror(err)));
+  constexpr size_t kWritebackEvery = size_t{8} << 20;
+  size_t written = 0, flushed = 0;
+  for (std::string_view part :
+       {std::string_view(bytes.header),
+        std::string_view(reinterpret_cast<const char*>(bytes.payload.data()),
+                         bytes.payload.size())}) {
+    size_t off = 0;
+    while (off < part.size()) {
+      const size_t chunk = std::min(part.size() - off, kWritebackEvery);
+      ssize_t n = ::write(fd, part.data() + off, chunk);
+      if (n < 0) {
+        if (errno == EINTR) continue;
+        int err = errno;
+        ::close(fd);
+        return absl::UnavailableError(absl::StrCat("write ", tmp, ": ", std::strerror(err)));
+      }
+      off += static_cast<size_t>(n);
+      written += static_cast<size_t>(n);
+      if (written - flushed >= kWritebackEvery) {
+        // Not an error when unsupported (e.g. a pipe): fsync below still makes it durable.
+        ::sync_file_range(fd, static_cast<off_t>(flushed), static_cast<off_t>(written - flushed),
+                          SYNC_FILE_RANGE_WRITE);
+        flushed = written;
+      }
     }
-    off += static_cast<size_t>(n);
   }
   if (::fsync(fd) != 0) {
     int err = errno;

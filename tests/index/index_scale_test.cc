@@ -176,6 +176,30 @@ IndexOptions AutoOptions(const std::string& path) {
   return o;
 }
 
+// Adds a document of `n` passages whose vectors lie near random clusters; appends each
+// (passage id, vector) to `truth` when given.
+absl::StatusOr<Index::AddResult> AddClustered(
+    Index& index, int n, std::mt19937_64& rng,
+    std::vector<std::pair<uint64_t, std::vector<float>>>* truth = nullptr,
+    std::vector<std::string> labels = {}) {
+  std::vector<PassageRecord> passages(n);
+  std::vector<std::vector<float>> vectors;
+  for (auto& p : passages) {
+    p.text = "texte";
+    vectors.push_back(Near(static_cast<int>(rng() % (2 * kDim)), rng));
+  }
+  DocumentRecord d;
+  d.source_path = d.content_hash = "s" + std::to_string(rng());
+  d.access_labels = std::move(labels);
+  auto r = index.AddDocument(d, passages, vectors, std::nullopt);
+  if (r.ok() && truth != nullptr) {
+    for (size_t i = 0; i < r->passage_ids.size(); ++i) {
+      truth->emplace_back(r->passage_ids[i], vectors[i]);
+    }
+  }
+  return r;
+}
+
 // Recall@10 of the index against exact search over `truth`.
 double Recall(Index& index, const std::vector<std::pair<uint64_t, std::vector<float>>>& truth,
               std::mt19937_64& rng) {
@@ -209,21 +233,9 @@ TEST(IndexFaissChoiceTest, FlatThenTrainedIvfThenRetrained) {
   std::mt19937_64 rng(3);
   std::vector<std::pair<uint64_t, std::vector<float>>> truth;
   auto add = [&](Index& index, int n) {
-    std::vector<PassageRecord> passages(n);
-    std::vector<std::vector<float>> vectors;
-    for (auto& p : passages) {
-      p.text = "texte";
-      vectors.push_back(Near(static_cast<int>(rng() % (2 * kDim)), rng));
-    }
-    DocumentRecord d;
-    d.source_path = "s" + std::to_string(rng());
-    d.content_hash = d.source_path;
-    auto r = index.AddDocument(d, passages, vectors, std::nullopt);
+    auto r = AddClustered(index, n, rng, &truth);
     EXPECT_TRUE(r.ok()) << r.status();
-    for (size_t i = 0; i < r->passage_ids.size(); ++i) {
-      truth.emplace_back(r->passage_ids[i], vectors[i]);
-    }
-    return *r;
+    return r.ok() ? *r : Index::AddResult();
   };
   std::vector<Index::AddResult> added;
   {
@@ -278,21 +290,9 @@ TEST(IndexFaissChoiceTest, IvfCompressesPastTheLimit) {
     return o;
   };
   auto add = [&](Index& index, int n) {
-    std::vector<PassageRecord> passages(n);
-    std::vector<std::vector<float>> vectors;
-    for (auto& p : passages) {
-      p.text = "texte";
-      vectors.push_back(Near(static_cast<int>(rng() % (2 * kDim)), rng));
-    }
-    DocumentRecord d;
-    d.source_path = "s" + std::to_string(rng());
-    d.content_hash = d.source_path;
-    auto r = index.AddDocument(d, passages, vectors, std::nullopt);
+    auto r = AddClustered(index, n, rng, &truth);
     EXPECT_TRUE(r.ok()) << r.status();
-    for (size_t i = 0; i < r->passage_ids.size(); ++i) {
-      truth.emplace_back(r->passage_ids[i], vectors[i]);
-    }
-    return *r;
+    return r.ok() ? *r : Index::AddResult();
   };
   {
     auto index = Index::Open(options());
@@ -343,18 +343,7 @@ TEST(IndexSnapshotTest, WritingTheFileBlocksNeitherWritersNorSearches) {
   o.snapshot_every = 1;  // every write makes a snapshot due
   auto index = Index::Open(o);
   ASSERT_TRUE(index.ok()) << index.status();
-  auto add = [&](int n) {
-    std::vector<PassageRecord> passages(n);
-    std::vector<std::vector<float>> vectors;
-    for (auto& p : passages) {
-      p.text = "texte";
-      vectors.push_back(Near(static_cast<int>(rng() % (2 * kDim)), rng));
-    }
-    DocumentRecord d;
-    d.source_path = "s" + std::to_string(rng());
-    d.content_hash = d.source_path;
-    return (*index)->AddDocument(d, passages, vectors, std::nullopt);
-  };
+  auto add = [&](int n) { return AddClustered(**index, n, rng); };
   for (int i = 0; i < 20; ++i) ASSERT_TRUE(add(100).ok());  // 2,000 vectors: > a pipe's buffer
   (*index)->WaitForBackgroundWork();                        // the snapshots those writes started
   const std::string fifo = (dir.path() / "vectors.faiss.tmp").string();
@@ -499,18 +488,9 @@ TEST(IndexFaissChoiceTest, ExplicitIvfFactoryIsTrainedWhenEnoughVectors) {
   o.faiss_factory = "IVF8,Flat";
   std::vector<Index::AddResult> added;
   auto add = [&](Index& index, int n, std::vector<std::string> labels) {
-    std::vector<PassageRecord> passages(n);
-    std::vector<std::vector<float>> vectors;
-    for (auto& p : passages) {
-      p.text = "texte";
-      vectors.push_back(Near(static_cast<int>(rng() % (2 * kDim)), rng));
-    }
-    DocumentRecord d;
-    d.source_path = d.content_hash = "s" + std::to_string(rng());
-    d.access_labels = std::move(labels);
-    auto r = index.AddDocument(d, passages, vectors, std::nullopt);
+    auto r = AddClustered(index, n, rng, nullptr, std::move(labels));
     EXPECT_TRUE(r.ok()) << r.status();
-    added.push_back(*r);
+    if (r.ok()) added.push_back(*r);
   };
   {
     auto index = Index::Open(o);
@@ -562,17 +542,9 @@ TEST(IndexFaissChoiceTest, BackgroundGrowthReplaysWhatChangedMeanwhile) {
     std::mutex test_mu;  // the hook adds from the growth thread while the test thread adds
     auto add = [&](Index& index, int n) {
       std::lock_guard lock(test_mu);
-      std::vector<PassageRecord> passages(n);
-      std::vector<std::vector<float>> vectors;
-      for (auto& p : passages) {
-        p.text = "texte";
-        vectors.push_back(Near(static_cast<int>(rng() % (2 * kDim)), rng));
-      }
-      DocumentRecord d;
-      d.source_path = d.content_hash = "s" + std::to_string(rng());
-      auto r = index.AddDocument(d, passages, vectors, std::nullopt);
+      auto r = AddClustered(index, n, rng);
       EXPECT_TRUE(r.ok()) << r.status();
-      docs.push_back(r->document_id);
+      if (r.ok()) docs.push_back(r->document_id);
     };
     o.faiss_growth_hook_for_testing = [&]() {
       ++hook_calls;
@@ -589,6 +561,16 @@ TEST(IndexFaissChoiceTest, BackgroundGrowthReplaysWhatChangedMeanwhile) {
       add(*live, 30);
       ASSERT_TRUE(live->DeleteDocument(fifth).ok());
     };
+    // Written after the lock-free replay: the replay under the write lock must catch them.
+    o.faiss_growth_replay_hook_for_testing = [&]() {
+      uint64_t eighth;
+      {
+        std::lock_guard lock(test_mu);
+        eighth = docs[8];
+      }
+      add(*live, 7);
+      ASSERT_TRUE(live->DeleteDocument(eighth).ok());
+    };
     {
       auto index = Index::Open(o);
       ASSERT_TRUE(index.ok()) << index.status();
@@ -599,7 +581,7 @@ TEST(IndexFaissChoiceTest, BackgroundGrowthReplaysWhatChangedMeanwhile) {
       IndexStats stats = (*index)->Stats();
       EXPECT_EQ(stats.vector_index, "IVF64,Flat nprobe=16");
       EXPECT_EQ(stats.vectors, stats.passages);
-      EXPECT_EQ(stats.passages, background ? 410u - 20u + 30u : 410u);
+      EXPECT_EQ(stats.passages, background ? 410u - 20u + 30u + 7u - 10u : 410u);
       // Every vector belongs to a stored passage.
       std::set<uint64_t> found;
       for (int c = 0; c < 2 * kDim; ++c) {
@@ -612,6 +594,7 @@ TEST(IndexFaissChoiceTest, BackgroundGrowthReplaysWhatChangedMeanwhile) {
     }
     live = nullptr;
     o.faiss_growth_hook_for_testing = nullptr;
+    o.faiss_growth_replay_hook_for_testing = nullptr;
     auto index = Index::Open(o);
     ASSERT_TRUE(index.ok()) << index.status();
     IndexStats stats = (*index)->Stats();
