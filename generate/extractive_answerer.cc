@@ -162,7 +162,6 @@ std::vector<SentenceCandidate> SentenceCandidates(const std::string& question,
   std::vector<Terms> terms;
   std::map<std::string, int> sentence_df;
   for (size_t p = 0; p < passages.size(); ++p) {
-    bool first = true;
     size_t passage_sentences = 0;
     const size_t begin_of_passage = terms.size();
     for (Sentence& s : SplitSentences(passages[p].text)) {
@@ -172,8 +171,7 @@ std::vector<SentenceCandidate> SentenceCandidates(const std::string& question,
       Terms t;
       t.unique.insert(seq.begin(), seq.end());
       t.count = seq.size();
-      t.first = first;
-      first = false;
+      t.first = passage_sentences == 0;
       std::set<std::pair<std::string, std::string>> found;
       for (size_t i = 0; i + 1 < seq.size(); ++i) {
         if (q_bigrams.count({seq[i], seq[i + 1]})) found.insert({seq[i], seq[i + 1]});
