@@ -594,17 +594,28 @@ absl::Status Index::SnapshotShared(bool only_if_due) {
   }
   SnapshotInfo info;
   uint64_t counted = 0;
-  VectorIndex::SnapshotBytes bytes;
+  std::unique_ptr<VectorIndex> copy;
   {
-    // Searches go on while FAISS is serialised in memory; writers wait for that only.
+    // Searches go on while FAISS is copied; writers wait for the copy only.
     std::shared_lock lock(mu_);
     if (only_if_due && !SnapshotDueLocked()) return absl::OkStatus();  // another writer did it
-    GREFFIER_ASSIGN_OR_RETURN(bytes, SerializeSnapshotLocked(&info, &counted));
+    info.watermark = next_passage_id_ - 1;
+    info.mutation_seq = mutation_seq_;
+    counted = changes_since_snapshot_;
+    absl::StatusOr<std::unique_ptr<VectorIndex>> cloned = vectors_index_->Clone();
+    if (cloned.ok()) {
+      copy = std::move(*cloned);
+    } else {
+      // A type FAISS cannot copy: written from the index itself, under the read lock.
+      GREFFIER_RETURN_IF_ERROR(vectors_index_->WriteSnapshot(SnapshotPath(), info));
+    }
   }
-  // Writing and syncing the file (seconds for a large index) holds no lock; a crash before
+  // Writing and syncing the copy (seconds for a large index) holds no lock; a crash before
   // the rename leaves the previous snapshot, and recovery replays what is past either.
-  GREFFIER_RETURN_IF_ERROR(VectorIndex::WriteSnapshot(SnapshotPath(), bytes));
-  bytes = VectorIndex::SnapshotBytes();  // free the copy before waiting for the lock
+  if (copy != nullptr) {
+    GREFFIER_RETURN_IF_ERROR(copy->WriteSnapshot(SnapshotPath(), info));
+    copy.reset();  // freed before waiting for the lock
+  }
   std::unique_lock lock(mu_);
   return FinishSnapshotLocked(info, counted);
 }
@@ -819,23 +830,14 @@ absl::StatusOr<double> Index::QueryCoverage(const std::string& query, const Pass
 
 absl::Status Index::SnapshotLocked() {
   SnapshotInfo info;
-  uint64_t counted = 0;
-  GREFFIER_ASSIGN_OR_RETURN(VectorIndex::SnapshotBytes bytes,
-                            SerializeSnapshotLocked(&info, &counted));
-  GREFFIER_RETURN_IF_ERROR(VectorIndex::WriteSnapshot(SnapshotPath(), bytes));
-  return FinishSnapshotLocked(info, counted);
+  info.watermark = next_passage_id_ - 1;
+  info.mutation_seq = mutation_seq_;
+  GREFFIER_RETURN_IF_ERROR(vectors_index_->WriteSnapshot(SnapshotPath(), info));
+  return FinishSnapshotLocked(info, changes_since_snapshot_);
 }
 
 std::string Index::SnapshotPath() const {
   return (std::filesystem::path(options_.path) / kSnapshotFile).string();
-}
-
-absl::StatusOr<VectorIndex::SnapshotBytes> Index::SerializeSnapshotLocked(SnapshotInfo* info,
-                                                                          uint64_t* counted) const {
-  info->watermark = next_passage_id_ - 1;
-  info->mutation_seq = mutation_seq_;
-  *counted = changes_since_snapshot_;
-  return vectors_index_->Serialize(*info);
 }
 
 absl::Status Index::FinishSnapshotLocked(const SnapshotInfo& info, uint64_t counted) {

@@ -204,13 +204,10 @@ class Index {
   // Writes the snapshot. Requires snapshot_mu_ and mu_ held exclusively.
   absl::Status SnapshotLocked();
   bool SnapshotDueLocked() const;
-  // Takes snapshot_mu_, then mu_ shared while FAISS is serialised in memory, no lock while
-  // the file is written and synced, and mu_ exclusively for the bookkeeping after.
+  // Takes snapshot_mu_, then mu_ shared while FAISS is copied in memory, no lock while the
+  // copy is written and synced, and mu_ exclusively for the bookkeeping after.
   absl::Status SnapshotShared(bool only_if_due);
   std::string SnapshotPath() const;
-  // Requires snapshot_mu_ and mu_ (shared suffices).
-  absl::StatusOr<VectorIndex::SnapshotBytes> SerializeSnapshotLocked(SnapshotInfo* info,
-                                                                     uint64_t* counted) const;
   // Requires snapshot_mu_ and mu_ exclusively: the snapshot is durable; resets the change
   // count by what it holds and prunes the tombstones it reflects.
   absl::Status FinishSnapshotLocked(const SnapshotInfo& info, uint64_t counted);

@@ -22,6 +22,7 @@
 #include "faiss/IndexIVF.h"
 #include "faiss/IndexIVFFlat.h"
 #include "faiss/IndexScalarQuantizer.h"
+#include "faiss/clone_index.h"
 #include "faiss/impl/IDSelector.h"
 #include "faiss/impl/io.h"
 #include "faiss/index_factory.h"
@@ -478,10 +479,61 @@ absl::StatusOr<std::vector<VectorIndex::Hit>> VectorIndex::Search(
   return hits;
 }
 
-absl::StatusOr<VectorIndex::SnapshotBytes> VectorIndex::Serialize(const SnapshotInfo& info) const {
-  faiss::VectorIOWriter writer;
+namespace {
+
+// Counts FAISS's bytes without keeping them: the snapshot header gives the payload length.
+struct CountingWriter : faiss::IOWriter {
+  size_t bytes = 0;
+  size_t operator()(const void*, size_t size, size_t nitems) override {
+    bytes += size * nitems;
+    return nitems;
+  }
+};
+
+// Writes FAISS's bytes to a file descriptor, starting writeback every 8 MiB.
+struct FdWriter : faiss::IOWriter {
+  static constexpr size_t kWritebackEvery = size_t{8} << 20;
+  int fd = -1;
+  int error = 0;  // errno of the first failed write
+  size_t written = 0, flushed = 0;
+  size_t operator()(const void* ptr, size_t size, size_t nitems) override {
+    const char* p = static_cast<const char*>(ptr);
+    size_t left = size * nitems;
+    while (left > 0 && error == 0) {
+      ssize_t n = ::write(fd, p, left);
+      if (n < 0) {
+        if (errno != EINTR) error = errno;
+        continue;
+      }
+      p += n;
+      left -= static_cast<size_t>(n);
+      written += static_cast<size_t>(n);
+      if (written - flushed >= kWritebackEvery) {
+        // Not an error when unsupported (e.g. a pipe): fsync still makes the file durable.
+        ::sync_file_range(fd, static_cast<off_t>(flushed), static_cast<off_t>(written - flushed),
+                          SYNC_FILE_RANGE_WRITE);
+        flushed = written;
+      }
+    }
+    return error == 0 ? nitems : 0;
+  }
+};
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<VectorIndex>> VectorIndex::Clone() const {
   try {
-    faiss::write_index(index_.get(), &writer);
+    std::unique_ptr<faiss::Index> copy(faiss::clone_index(index_.get()));
+    return std::unique_ptr<VectorIndex>(new VectorIndex(std::move(copy), dimension_, options_));
+  } catch (const std::exception& e) {
+    return absl::UnimplementedError(absl::StrCat("vector index: cannot clone: ", e.what()));
+  }
+}
+
+absl::Status VectorIndex::WriteSnapshot(const std::string& path, const SnapshotInfo& info) const {
+  CountingWriter counter;
+  try {
+    faiss::write_index(index_.get(), &counter);
   } catch (const std::exception& e) {
     return absl::InternalError(absl::StrCat("vector snapshot serialise: ", e.what()));
   }
@@ -489,51 +541,39 @@ absl::StatusOr<VectorIndex::SnapshotBytes> VectorIndex::Serialize(const Snapshot
   Encoder e(kSnapshotMagic, kSnapshotVersion);
   e.PutFixed64(info.watermark);
   e.PutFixed64(info.mutation_seq);
-  e.PutVarint(writer.data.size());
-  SnapshotBytes bytes;
-  bytes.header = e.Finish();
-  bytes.payload = std::move(writer.data);
-  return bytes;
-}
-
-absl::Status VectorIndex::WriteSnapshot(const std::string& path, const SnapshotBytes& bytes) {
-  std::string tmp = path + ".tmp";
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) {
+  e.PutVarint(counter.bytes);
+  const std::string header = e.Finish();
+  const std::string tmp = path + ".tmp";
+  FdWriter out;
+  out.fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (out.fd < 0) {
     return absl::UnavailableError(absl::StrCat("cannot write ", tmp, ": ", std::strerror(errno)));
   }
-  constexpr size_t kWritebackEvery = size_t{8} << 20;
-  size_t written = 0, flushed = 0;
-  for (std::string_view part :
-       {std::string_view(bytes.header),
-        std::string_view(reinterpret_cast<const char*>(bytes.payload.data()),
-                         bytes.payload.size())}) {
-    size_t off = 0;
-    while (off < part.size()) {
-      const size_t chunk = std::min(part.size() - off, kWritebackEvery);
-      ssize_t n = ::write(fd, part.data() + off, chunk);
-      if (n < 0) {
-        if (errno == EINTR) continue;
-        int err = errno;
-        ::close(fd);
-        return absl::UnavailableError(absl::StrCat("write ", tmp, ": ", std::strerror(err)));
-      }
-      off += static_cast<size_t>(n);
-      written += static_cast<size_t>(n);
-      if (written - flushed >= kWritebackEvery) {
-        // Not an error when unsupported (e.g. a pipe): fsync below still makes it durable.
-        ::sync_file_range(fd, static_cast<off_t>(flushed), static_cast<off_t>(written - flushed),
-                          SYNC_FILE_RANGE_WRITE);
-        flushed = written;
-      }
+  out(header.data(), 1, header.size());
+  try {
+    if (out.error == 0) faiss::write_index(index_.get(), &out);
+  } catch (const std::exception& e) {
+    // FAISS throws when a write returns short; the errno says why.
+    if (out.error == 0) {
+      ::close(out.fd);
+      return absl::InternalError(absl::StrCat("vector snapshot serialise: ", e.what()));
     }
   }
-  if (::fsync(fd) != 0) {
+  if (out.error != 0) {
+    ::close(out.fd);
+    return absl::UnavailableError(absl::StrCat("write ", tmp, ": ", std::strerror(out.error)));
+  }
+  if (out.written != header.size() + counter.bytes) {
+    ::close(out.fd);
+    return absl::InternalError(absl::StrCat("vector snapshot: ", out.written, " bytes written, ",
+                                            header.size() + counter.bytes, " expected"));
+  }
+  if (::fsync(out.fd) != 0) {
     int err = errno;
-    ::close(fd);
+    ::close(out.fd);
     return absl::UnavailableError(absl::StrCat("fsync ", tmp, ": ", std::strerror(err)));
   }
-  if (::close(fd) != 0) {
+  if (::close(out.fd) != 0) {
     return absl::UnavailableError(absl::StrCat("close ", tmp, ": ", std::strerror(errno)));
   }
   if (std::rename(tmp.c_str(), path.c_str()) != 0) {

@@ -56,7 +56,7 @@ struct SnapshotInfo {
 class VectorIndex {
  public:
   static absl::StatusOr<std::unique_ptr<VectorIndex>> Create(const VectorIndexOptions& options);
-  // Loads a snapshot written by Serialize + WriteSnapshot. NotFound when the file does not
+  // Loads a snapshot written by WriteSnapshot. NotFound when the file does not
   // exist. The snapshot's own index type is kept; `options` give the search settings and, with
   // "auto", let it grow into IVF (options.dimension is not used).
   static absl::StatusOr<std::unique_ptr<VectorIndex>> Load(const std::string& path,
@@ -78,18 +78,14 @@ class VectorIndex {
   // inside FAISS's search, so excluded ids never take a result slot.
   absl::StatusOr<std::vector<Hit>> Search(const float* query, size_t k,
                                           const std::function<bool(uint64_t)>& allow) const;
-  // A snapshot in two steps, so that only the first needs the index held still: its bytes
-  // in memory, then the file written from them atomically (temporary file, fsync, rename)
-  // without touching the index.
-  struct SnapshotBytes {
-    std::string header;            // magic, version, watermarks, payload length
-    std::vector<uint8_t> payload;  // FAISS's own serialisation
-  };
-  absl::StatusOr<SnapshotBytes> Serialize(const SnapshotInfo& info) const;
-  // Starts writeback every few MiB as it goes (as RocksDB's bytes_per_sync does), so the
+  // Writes a snapshot atomically (temporary file, fsync, rename), streaming FAISS's bytes to
+  // the file and starting writeback every few MiB (as RocksDB's bytes_per_sync does), so the
   // final fsync is short and other synced writes on the disk (the RocksDB log) do not queue
   // behind a gigabyte of dirty pages.
-  static absl::Status WriteSnapshot(const std::string& path, const SnapshotBytes& bytes);
+  absl::Status WriteSnapshot(const std::string& path, const SnapshotInfo& info) const;
+  // A deep copy to snapshot from while the original keeps changing: copying memory is several
+  // times faster than serialising it. Unimplemented for index types FAISS cannot clone.
+  absl::StatusOr<std::unique_ptr<VectorIndex>> Clone() const;
 
   // Growth: "auto" switching to IVF or retraining it, or training a pending factory (see
   // VectorIndexOptions). By default Add does it inline. With background growth on, Add never
