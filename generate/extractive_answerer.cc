@@ -156,6 +156,7 @@ std::vector<SentenceCandidate> SentenceCandidates(const std::string& question,
     size_t count = 0;
     size_t bigrams_found = 0;
     bool first = false;
+    size_t matched = 0;    // distinct question terms it holds
     double proximity = 0;  // matched question terms over the shortest span holding them
     double position = 0;   // sentence index over the passage's sentence count
   };
@@ -180,8 +181,8 @@ std::vector<SentenceCandidate> SentenceCandidates(const std::string& question,
       {
         // Shortest window of the sentence's terms holding every matched question term.
         std::map<std::string, size_t> last;
-        size_t matched = 0;
-        for (const auto& w : t.unique) matched += q_set.count(w);
+        for (const auto& w : t.unique) t.matched += q_set.count(w);
+        const size_t matched = t.matched;
         size_t best = seq.size() + 1;
         for (size_t i = 0; i < seq.size() && matched > 0; ++i) {
           if (!q_set.count(seq[i])) continue;
@@ -257,8 +258,8 @@ std::vector<SentenceCandidate> SentenceCandidates(const std::string& question,
         i + 1 < candidates.size() && candidates[i + 1].passage_index == p ? coverage[i + 1] : 0;
     c.eligible = coverage[i] > 0 || previous > 0 || next > 0;
     const ShownPassage& from = passages[p];
-    size_t matched = 0;
-    for (const auto& t : q_terms) matched += terms[i].unique.count(t);
+    const size_t matched = terms[i].matched;
+    const std::vector<std::string> numbers = NumbersIn(c.sentence.text);
     auto& f = c.features;
     f[0] = 1;
     f[1] = coverage[i];
@@ -271,7 +272,7 @@ std::vector<SentenceCandidate> SentenceCandidates(const std::string& question,
     f[6] = from.relevance;
     f[7] = 1.0 / (1.0 + p);
     f[8] = Fits(kind, c.sentence.text) ? 1 : 0;
-    f[9] = wants_number && !NumbersIn(c.sentence.text).empty() ? 1 : 0;
+    f[9] = wants_number && !numbers.empty() ? 1 : 0;
     f[10] = terms[i].count < 3 ? 1 : 0;  // headings and fragments
     f[11] = q_bigrams.empty() ? 0
                               : static_cast<double>(terms[i].bigrams_found) /
@@ -299,7 +300,7 @@ std::vector<SentenceCandidate> SentenceCandidates(const std::string& question,
       f[19] = rarest > 0 ? rare / rarest : 0;
     }
     f[20] = 0;
-    for (const auto& number : NumbersIn(c.sentence.text)) {
+    for (const auto& number : numbers) {
       if (std::find(q_numbers.begin(), q_numbers.end(), number) == q_numbers.end()) f[20] = 1;
     }
     f[21] = terms[i].proximity;

@@ -584,8 +584,8 @@ bool Index::SnapshotDueLocked() const {
 }
 
 absl::Status Index::SnapshotShared(bool only_if_due) {
-  // A writer that finds a snapshot already being written goes on: the changes it made stay
-  // counted, so a later write takes the next snapshot.
+  // A due snapshot that finds another being taken (an explicit one) is skipped: the changes
+  // stay counted, so a later write starts the next one.
   std::unique_lock snapshot_lock(snapshot_mu_, std::defer_lock);
   if (only_if_due) {
     if (!snapshot_lock.try_lock()) return absl::OkStatus();
@@ -598,9 +598,8 @@ absl::Status Index::SnapshotShared(bool only_if_due) {
   {
     // Searches go on while FAISS is copied; writers wait for the copy only.
     std::shared_lock lock(mu_);
-    if (only_if_due && !SnapshotDueLocked()) return absl::OkStatus();  // another writer did it
-    info.watermark = next_passage_id_ - 1;
-    info.mutation_seq = mutation_seq_;
+    if (only_if_due && !SnapshotDueLocked()) return absl::OkStatus();  // taken meanwhile
+    info = CurrentSnapshotInfoLocked();
     counted = changes_since_snapshot_;
     absl::StatusOr<std::unique_ptr<VectorIndex>> cloned = vectors_index_->Clone();
     if (cloned.ok()) {
@@ -828,10 +827,15 @@ absl::StatusOr<double> Index::QueryCoverage(const std::string& query, const Pass
   return total > 0 ? covered / total : 0.0;
 }
 
-absl::Status Index::SnapshotLocked() {
+SnapshotInfo Index::CurrentSnapshotInfoLocked() const {
   SnapshotInfo info;
   info.watermark = next_passage_id_ - 1;
   info.mutation_seq = mutation_seq_;
+  return info;
+}
+
+absl::Status Index::SnapshotLocked() {
+  const SnapshotInfo info = CurrentSnapshotInfoLocked();
   GREFFIER_RETURN_IF_ERROR(vectors_index_->WriteSnapshot(SnapshotPath(), info));
   return FinishSnapshotLocked(info, changes_since_snapshot_);
 }
@@ -902,21 +906,21 @@ void Index::RunGrowth(VectorIndex::Growth growth, const VectorIndex* source, uin
   if (options_.faiss_growth_hook_for_testing) options_.faiss_growth_hook_for_testing();
   absl::Status replayed = built.status();
   if (replayed.ok()) {
-    // What was written while training (a minute of ingest at 1M vectors) is replayed without
-    // the lock, up to the state read here; only what comes after is replayed under it.
-    uint64_t upto_id = 0, upto_seq = 0;
+    // What was written while training is replayed without the lock, up to the state read
+    // here; only what comes after is replayed under it.
+    SnapshotInfo upto;
     bool replaced = false;
     {
       std::shared_lock lock(mu_);
       replaced = vectors_index_.get() != source;
-      upto_id = next_passage_id_ - 1;
-      upto_seq = mutation_seq_;
+      upto = CurrentSnapshotInfoLocked();
     }
     if (!replaced) {
       uint64_t changes = 0;
-      replayed = ReplayInto(**built, watermark, mutation_seq, &changes, upto_id, upto_seq);
-      watermark = std::max(watermark, upto_id);
-      mutation_seq = std::max(mutation_seq, upto_seq);
+      replayed =
+          ReplayInto(**built, watermark, mutation_seq, &changes, upto.watermark, upto.mutation_seq);
+      watermark = std::max(watermark, upto.watermark);
+      mutation_seq = std::max(mutation_seq, upto.mutation_seq);
     }
     if (options_.faiss_growth_replay_hook_for_testing) {
       options_.faiss_growth_replay_hook_for_testing();

@@ -208,6 +208,8 @@ class Index {
   // copy is written and synced, and mu_ exclusively for the bookkeeping after.
   absl::Status SnapshotShared(bool only_if_due);
   std::string SnapshotPath() const;
+  // The (watermark, mutation sequence) of the state held now. Requires mu_ (shared suffices).
+  SnapshotInfo CurrentSnapshotInfoLocked() const;
   // Requires snapshot_mu_ and mu_ exclusively: the snapshot is durable; resets the change
   // count by what it holds and prunes the tombstones it reflects.
   absl::Status FinishSnapshotLocked(const SnapshotInfo& info, uint64_t counted);

@@ -251,35 +251,31 @@ absl::Status VectorIndex::Extract(std::vector<int64_t>* ids, std::vector<float>*
     flat->assign(xb, xb + ids->size() * d);
     return absl::OkStatus();
   }
-  if (auto* sq = dynamic_cast<const faiss::IndexIVFScalarQuantizer*>(index_.get())) {
-    // Codes, not floats: decoded (8-bit precision is what the index searches with anyway).
-    ids->reserve(sq->ntotal);
-    flat->resize(sq->ntotal * d);
-    size_t at = 0;
-    for (size_t list = 0; list < sq->nlist; ++list) {
-      const size_t n = sq->invlists->list_size(list);
-      if (n == 0) continue;
-      faiss::InvertedLists::ScopedIds list_ids(sq->invlists, list);
-      for (size_t i = 0; i < n; ++i) {
-        ids->push_back(list_ids[i]);
-        sq->reconstruct_from_offset(static_cast<int64_t>(list), static_cast<int64_t>(i),
-                                    flat->data() + (at++) * d);
-      }
-    }
-    return absl::OkStatus();
+  auto* ivf = dynamic_cast<const faiss::IndexIVF*>(index_.get());
+  const bool floats = dynamic_cast<const faiss::IndexIVFFlat*>(ivf) != nullptr;
+  if (ivf == nullptr ||
+      (!floats && dynamic_cast<const faiss::IndexIVFScalarQuantizer*>(ivf) == nullptr)) {
+    return absl::UnimplementedError("vector index: cannot extract");
   }
-  auto* ivf = dynamic_cast<const faiss::IndexIVFFlat*>(index_.get());
-  if (ivf == nullptr) return absl::UnimplementedError("vector index: cannot extract");
   ids->reserve(ivf->ntotal);
-  flat->reserve(ivf->ntotal * d);
+  flat->resize(ivf->ntotal * d);
+  size_t at = 0;
   for (size_t list = 0; list < ivf->nlist; ++list) {
     const size_t n = ivf->invlists->list_size(list);
     if (n == 0) continue;
     faiss::InvertedLists::ScopedIds list_ids(ivf->invlists, list);
-    faiss::InvertedLists::ScopedCodes codes(ivf->invlists, list);
     ids->insert(ids->end(), list_ids.get(), list_ids.get() + n);
-    const float* v = reinterpret_cast<const float*>(codes.get());
-    flat->insert(flat->end(), v, v + n * d);
+    if (floats) {
+      faiss::InvertedLists::ScopedCodes codes(ivf->invlists, list);
+      std::memcpy(flat->data() + at * d, codes.get(), n * d * sizeof(float));
+    } else {
+      // 8-bit codes, decoded: that precision is what the index searches with anyway.
+      for (size_t i = 0; i < n; ++i) {
+        ivf->reconstruct_from_offset(static_cast<int64_t>(list), static_cast<int64_t>(i),
+                                     flat->data() + (at + i) * d);
+      }
+    }
+    at += n;
   }
   return absl::OkStatus();
 }

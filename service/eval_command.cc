@@ -101,6 +101,15 @@ std::string Collapse(const std::string& text) {
   return out;
 }
 
+// Whether `text` holds one of the expected answers, whitespace collapsed.
+bool HoldsAnswer(const std::string& text, const std::vector<std::string>& answers) {
+  const std::string collapsed = Collapse(text);
+  for (const auto& a : answers) {
+    if (!a.empty() && collapsed.find(Collapse(a)) != std::string::npos) return true;
+  }
+  return false;
+}
+
 // The text between two code-point offsets of UTF-8 `text`.
 std::string CodePointSpan(const std::string& text, int begin, int end) {
   std::string out;
@@ -329,10 +338,7 @@ int EvalAnswers(Setup& s, double min_evidence, const CliArgs& args) {
                 sp.coverage = p.passage().coverage();
                 shown_passages.push_back(std::move(sp));
               }
-              for (const auto& a : expected->second) {
-                shown |= !a.empty() && Collapse(p.passage().passage().text()).find(Collapse(a)) !=
-                                           std::string::npos;
-              }
+              shown |= HoldsAnswer(p.passage().passage().text(), expected->second);
             }
           }
           return true;
@@ -345,13 +351,11 @@ int EvalAnswers(Setup& s, double min_evidence, const CliArgs& args) {
       auto rel = s.data.qrels.find(q.id);
       const std::string group =
           rel == s.data.qrels.end() || rel->second.empty() ? q.id : rel->second.begin()->first;
-      const auto cands = generate::internal::SentenceCandidates(q.text, shown_passages, {});
+      const auto cands =
+          generate::internal::SentenceCandidates(q.text, shown_passages, options.extractive);
       for (const auto& c : cands) {
         if (!c.eligible) continue;
-        bool label = false;
-        for (const auto& a : expected->second) {
-          label |= !a.empty() && Collapse(c.sentence.text).find(Collapse(a)) != std::string::npos;
-        }
+        const bool label = HoldsAnswer(c.sentence.text, expected->second);
         std::fprintf(dump, "%s\t%s\t%zu\t%d", q.id.c_str(), group.c_str(),
                      std::hash<std::string>()(c.sentence.text), label ? 1 : 0);
         for (double f : c.features) std::fprintf(dump, "\t%.6g", f);
@@ -373,16 +377,10 @@ int EvalAnswers(Setup& s, double min_evidence, const CliArgs& args) {
     for (const auto& c : final->citations()) {
       auto p = s.index->GetPassage(c.passage_id());
       if (!p.ok()) continue;
-      std::string span =
-          Collapse(CodePointSpan(p->text, c.support_char_start(), c.support_char_end()));
-      for (const auto& a : expected->second) {
-        in_span |= !a.empty() && span.find(Collapse(a)) != std::string::npos;
-      }
+      in_span |= HoldsAnswer(CodePointSpan(p->text, c.support_char_start(), c.support_char_end()),
+                             expected->second);
     }
-    bool in_answer = false;
-    for (const auto& a : expected->second) {
-      in_answer |= !a.empty() && Collapse(final->answer()).find(Collapse(a)) != std::string::npos;
-    }
+    const bool in_answer = HoldsAnswer(final->answer(), expected->second);
     cited_hit += in_span;
     answer_hit += in_answer;
     if (!in_span && shown && misses_shown < show_misses) {
