@@ -14,6 +14,7 @@
 #include "generate/kernels.h"
 #include "generate/thread_pool.h"
 #include "generate/tokenizer.h"
+#include "generate/weight_matrix.h"
 
 namespace greffier::generate {
 
@@ -104,15 +105,8 @@ class GgufEncoder : public Embedder {
   int max_tokens() const { return max_tokens_; }
   int n_threads() const { return pool_->size(); }
 
-  // A weight matrix in the mapped file: `rows` rows of `cols` elements.
-  struct Matrix {
-    GgmlType type = GgmlType::kF32;
-    int64_t rows = 0;
-    int64_t cols = 0;
-    size_t row_bytes = 0;
-    const uint8_t* data = nullptr;
-    const uint8_t* Row(int64_t r) const { return data + r * row_bytes; }
-  };
+  // Weights are used unpacked (WeightMatrix::packed stays null).
+  using Matrix = WeightMatrix;
 
  private:
   struct Layer {
