@@ -93,11 +93,23 @@ bool HasNewName(const std::string& sentence, const std::set<std::string>& questi
 }
 
 // Weights of the sentence features, fitted by tests/bench/answer_ranker_bench.cc on the
-// PIAF dev set (2-fold held-out by document; see the issue note for the figures).
+// PIAF dev set with LSA vectors (2-fold held-out by document; see the issue note).
 constexpr std::array<double, internal::kNumSentenceFeatures> kSentenceWeights = {
-    -7.7059, 2.3449,  -0.3573, -0.1581, -0.2560, 1.1226, 2.3917,  0.0049,
-    0.6847,  0.2297,  -0.1730, 0.8114,  -0.1020, 0.3637, -0.1408, 1.2096,
-    -0.0922, -0.0969, 1.3531,  0.2771,  -0.0473, 0.0537, -0.1424};
+    -7.6395, 1.8722, -0.5338, -0.1690, -0.2792, 1.4866, 0.1489,  -0.0478, 0.5812, 0.1894,
+    -0.0933, 0.6966, -0.1087, 0.2155,  -0.0451, 0.1354, -0.1848, -0.0961, 1.2191, 0.4124,
+    -0.0719, 0.0001, -0.1431, 0.0813,  1.8468,  1.2739, 1.2211,  1.3275};
+// The same fit with passage_dense and sentence_dense held at 0 (--without).
+constexpr std::array<double, internal::kNumSentenceFeatures> kAnswerabilityWeights = {
+    -7.4496, 2.2279, -0.2803, -0.1207, -0.2422, 1.5898,  2.0730,  -0.0152, 0.6676, 0.2060,
+    -0.1743, 0.7949, -0.1004, 0.3420,  -0.1699, 1.1121,  -0.1653, -0.0940, 1.2594, 0.2607,
+    -0.0898, 0.0566, -0.1462, 0.1152,  2.1137,  -0.1445, 0.0,     0.0};
+
+double Logistic(const std::array<double, internal::kNumSentenceFeatures>& weights,
+                const std::array<double, internal::kNumSentenceFeatures>& features) {
+  double z = 0;
+  for (int f = 0; f < internal::kNumSentenceFeatures; ++f) z += weights[f] * features[f];
+  return 1.0 / (1.0 + std::exp(-z));
+}
 
 }  // namespace
 
@@ -126,14 +138,21 @@ const char* SentenceFeatureName(int feature) {
                                                            "rarest_term",
                                                            "new_number",
                                                            "proximity",
-                                                           "position"};
+                                                           "position",
+                                                           "number_near",
+                                                           "fuzzy_coverage",
+                                                           "passage_lexical",
+                                                           "passage_dense",
+                                                           "sentence_dense"};
   return feature >= 0 && feature < kNumSentenceFeatures ? kNames[feature] : "";
 }
 
 double SentenceScore(const std::array<double, kNumSentenceFeatures>& features) {
-  double z = 0;
-  for (int f = 0; f < kNumSentenceFeatures; ++f) z += kSentenceWeights[f] * features[f];
-  return 1.0 / (1.0 + std::exp(-z));
+  return Logistic(kSentenceWeights, features);
+}
+
+double AnswerabilityScore(const std::array<double, kNumSentenceFeatures>& features) {
+  return Logistic(kAnswerabilityWeights, features);
 }
 
 std::vector<SentenceCandidate> SentenceCandidates(const std::string& question,
@@ -156,9 +175,10 @@ std::vector<SentenceCandidate> SentenceCandidates(const std::string& question,
     size_t count = 0;
     size_t bigrams_found = 0;
     bool first = false;
-    size_t matched = 0;    // distinct question terms it holds
-    double proximity = 0;  // matched question terms over the shortest span holding them
-    double position = 0;   // sentence index over the passage's sentence count
+    size_t matched = 0;        // distinct question terms it holds
+    double proximity = 0;      // matched question terms over the shortest span holding them
+    double position = 0;       // sentence index over the passage's sentence count
+    bool number_near = false;  // a figure not in the question next to a question term
   };
   std::vector<Terms> terms;
   std::map<std::string, int> sentence_df;
@@ -197,6 +217,20 @@ std::vector<SentenceCandidate> SentenceCandidates(const std::string& question,
                           ? static_cast<double>(matched) / static_cast<double>(best)
                           : 0;
       }
+      {
+        // The answer to "combien de points" is the figure written next to "points".
+        auto near_question_term = [&](size_t k) {
+          for (size_t j = k >= 2 ? k - 2 : 0; j < seq.size() && j <= k + 2; ++j) {
+            if (j != k && q_set.count(seq[j])) return true;
+          }
+          return false;
+        };
+        for (size_t k = 0; k < seq.size() && !t.number_near; ++k) {
+          if (std::isdigit(static_cast<unsigned char>(seq[k][0])) && !q_set.count(seq[k])) {
+            t.number_near = near_question_term(k);
+          }
+        }
+      }
       for (const auto& w : t.unique) ++sentence_df[w];
       t.position = static_cast<double>(passage_sentences++);
       SentenceCandidate c;
@@ -221,6 +255,11 @@ std::vector<SentenceCandidate> SentenceCandidates(const std::string& question,
   }
   double rarest = 0;
   for (const auto& [t, w] : idf) rarest = std::max(rarest, w);
+  std::vector<float> question_vector;
+  if (options.embedder != nullptr) {
+    auto v = options.embedder->Embed(question, true);
+    if (v.ok()) question_vector = std::move(*v);
+  }
   const bool wants_number = AsksForNumber(question);
   const AnswerKind kind = KindOf(question);
   const std::vector<std::string> q_numbers = NumbersIn(question);
@@ -248,6 +287,25 @@ std::vector<SentenceCandidate> SentenceCandidates(const std::string& question,
     own[i] = covered_own / total;
     double& best = passage_best[candidates[i].passage_index];
     best = std::max(best, coverage[i]);
+  }
+  // The question's similarity to each sentence that could be eligible (the others are not
+  // worth embedding); 0 without an embedder.
+  std::vector<double> sentence_dense(candidates.size(), 0.0);
+  if (!question_vector.empty()) {
+    for (size_t i = 0; i < candidates.size(); ++i) {
+      const int p = candidates[i].passage_index;
+      const bool near_match =
+          coverage[i] > 0 ||
+          (i > 0 && candidates[i - 1].passage_index == p && coverage[i - 1] > 0) ||
+          (i + 1 < candidates.size() && candidates[i + 1].passage_index == p &&
+           coverage[i + 1] > 0);
+      if (!near_match) continue;
+      auto v = options.embedder->Embed(candidates[i].sentence.text, false);
+      if (!v.ok() || v->size() != question_vector.size()) continue;
+      double dot = 0;
+      for (size_t d = 0; d < v->size(); ++d) dot += (*v)[d] * question_vector[d];
+      sentence_dense[i] = dot;
+    }
   }
   for (size_t i = 0; i < candidates.size(); ++i) {
     SentenceCandidate& c = candidates[i];
@@ -305,6 +363,25 @@ std::vector<SentenceCandidate> SentenceCandidates(const std::string& question,
     }
     f[21] = terms[i].proximity;
     f[22] = terms[i].position;
+    f[23] = terms[i].number_near ? 1 : 0;
+    {
+      // Question terms the light stemmer missed: "marquait" and "marque" (typos too) share
+      // their first five letters.
+      double fuzzy = 0;
+      for (const auto& t : q_terms) {
+        if (t.size() < 5 || terms[i].unique.count(t)) continue;
+        for (const auto& w : terms[i].unique) {
+          if (w.size() >= 5 && w.compare(0, 5, t, 0, 5) == 0) {
+            fuzzy += idf[t];
+            break;
+          }
+        }
+      }
+      f[24] = fuzzy / total;
+    }
+    f[25] = from.lexical_relevance;
+    f[26] = from.dense_similarity;
+    f[27] = sentence_dense[i];
   }
   return candidates;
 }
@@ -322,8 +399,10 @@ ExtractiveAnswer AnswerExtractively(const std::string& question,
   };
   std::vector<Candidate> candidates;
   for (auto& c : internal::SentenceCandidates(question, passages, options)) {
-    candidates.push_back({c.passage_index, std::move(c.sentence),
-                          c.eligible ? internal::SentenceScore(c.features) : 0.0});
+    if (!c.eligible) continue;
+    answer.support = std::max(answer.support, internal::AnswerabilityScore(c.features));
+    candidates.push_back(
+        {c.passage_index, std::move(c.sentence), internal::SentenceScore(c.features)});
   }
   std::stable_sort(candidates.begin(), candidates.end(),
                    [](const Candidate& a, const Candidate& b) { return a.score > b.score; });
@@ -359,6 +438,17 @@ ExtractiveAnswer AnswerExtractively(const std::string& question,
     absl::StrAppend(&answer.text, body, " [", s.cited[0], "]", std::string(1, end));
   }
   return answer;
+}
+
+double AnswerSupport(const std::string& question, const std::vector<ShownPassage>& passages,
+                     const ExtractiveOptions& options) {
+  ExtractiveOptions lexical = options;
+  lexical.embedder = nullptr;  // the answerability weights ignore the dense features
+  double support = 0;
+  for (const auto& c : internal::SentenceCandidates(question, passages, lexical)) {
+    if (c.eligible) support = std::max(support, internal::AnswerabilityScore(c.features));
+  }
+  return support;
 }
 
 }  // namespace greffier::generate

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "generate/answer_text.h"
+#include "generate/embedder.h"
 
 namespace greffier::generate {
 
@@ -20,6 +21,11 @@ struct ShownPassage {
   // Share of the question's idf weight found in the passage (retrieval's coverage), 0..1.
   // Default: 1 (unknown: every passage alike).
   double coverage = 1.0;
+  // The lexical (BM25) score over the best shown passage's, and the dense similarity
+  // (inner product of unit vectors), 0 where the passage was not a candidate of that search.
+  // Default: 1 and 0 (unknown).
+  double lexical_relevance = 1.0;
+  double dense_similarity = 0.0;
 };
 
 // One sentence of an answer and the passages it cites.
@@ -46,11 +52,16 @@ struct ExtractiveOptions {
   // Weight of a question term found in the passage's title but not in the sentence, in the
   // sentence's coverage of the question. Default: 1.
   double title_weight = 1.0;
+  // The archive's embedder: each sentence's similarity to the question is a ranking feature.
+  // Not owned. Default: none (the feature is 0).
+  const Embedder* embedder = nullptr;
 };
 
 struct ExtractiveAnswer {
   std::string text;  // sentences followed by their [n] markers
   std::vector<AnswerSentence> sentences;
+  // AnswerSupport of the same question and passages.
+  double support = 0;
 };
 
 // The built-in answerer used without a model file: picks the passages' sentences that share
@@ -60,11 +71,18 @@ ExtractiveAnswer AnswerExtractively(const std::string& question,
                                     const std::vector<ShownPassage>& passages,
                                     const ExtractiveOptions& options = {});
 
+// Probability, 0..1, that the best sentence of `passages` answers the question, from the
+// lexical features only (not the dense similarities, whose scale is the embedder's, so that
+// one refusal threshold holds whatever the embedder): with the best passage's coverage, the
+// evidence a refusal threshold is compared with. options.embedder is not used.
+double AnswerSupport(const std::string& question, const std::vector<ShownPassage>& passages,
+                     const ExtractiveOptions& options = {});
+
 namespace internal {
 
 // Sentences are ranked by a linear model over these features, fitted on the PIAF dev set by
 // tests/bench/answer_ranker_bench.cc (weights in extractive_answerer.cc).
-inline constexpr int kNumSentenceFeatures = 23;
+inline constexpr int kNumSentenceFeatures = 28;
 
 // Feature names, in order, for dumps and the fitting tool.
 const char* SentenceFeatureName(int feature);
@@ -84,8 +102,11 @@ std::vector<SentenceCandidate> SentenceCandidates(const std::string& question,
                                                   const std::vector<ShownPassage>& passages,
                                                   const ExtractiveOptions& options);
 
-// Calibrated probability that a sentence holds the answer, from its features.
+// Calibrated probability that a sentence holds the answer, from its features: ranks the
+// sentences of an answer.
 double SentenceScore(const std::array<double, kNumSentenceFeatures>& features);
+// The same from a model fitted without the dense similarities (their weights are 0).
+double AnswerabilityScore(const std::array<double, kNumSentenceFeatures>& features);
 
 }  // namespace internal
 

@@ -805,6 +805,28 @@ absl::StatusOr<double> Index::QueryCoverage(const std::string& query, uint64_t p
   return QueryCoverage(query, passage, doc);
 }
 
+namespace {
+
+// Terms shorter than this are never matched with an edit: "mer" and "ver" are different words.
+constexpr size_t kMinTypoTermBytes = 5;
+
+// Whether b is a one substitution, insertion, deletion or adjacent swap away from a (bytes).
+bool WithinOneEdit(std::string_view a, std::string_view b) {
+  if (a.size() > b.size()) std::swap(a, b);
+  if (b.size() - a.size() > 1 || a.size() < kMinTypoTermBytes - 1) return false;
+  size_t i = 0;
+  while (i < a.size() && a[i] == b[i]) ++i;
+  if (i == a.size()) return true;  // equal, or b has one more byte at the end
+  if (a.size() == b.size()) {
+    if (a.substr(i + 1) == b.substr(i + 1)) return true;  // substitution
+    return i + 1 < a.size() && a[i] == b[i + 1] && a[i + 1] == b[i] &&
+           a.substr(i + 2) == b.substr(i + 2);  // swap
+  }
+  return a.substr(i) == b.substr(i + 1);  // b has one more byte at i
+}
+
+}  // namespace
+
 absl::StatusOr<double> Index::QueryCoverage(const std::string& query, const PassageRecord& passage,
                                             const DocumentRecord& document) const {
   GREFFIER_ASSIGN_OR_RETURN(std::unique_ptr<FrenchAnalyzer> analyzer, FrenchAnalyzer::Create());
@@ -822,7 +844,18 @@ absl::StatusOr<double> Index::QueryCoverage(const std::string& query, const Pass
     const double d = static_cast<double>(df);
     const double idf = std::log(1.0 + (n - d + 0.5) / (d + 0.5));
     total += idf;
-    if (std::binary_search(passage_terms.begin(), passage_terms.end(), t)) covered += idf;
+    if (std::binary_search(passage_terms.begin(), passage_terms.end(), t)) {
+      covered += idf;
+    } else if (t.size() >= kMinTypoTermBytes) {
+      // Volunteers misspell ("allemendes", "accronyme"): a misspelt term is unknown to the
+      // index and so weighs the most, yet the passage holds it one edit away.
+      for (const auto& p : passage_terms) {
+        if (WithinOneEdit(t, p)) {
+          covered += idf;
+          break;
+        }
+      }
+    }
   }
   return total > 0 ? covered / total : 0.0;
 }

@@ -2,6 +2,9 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
+#include <cstdlib>
+#include <optional>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
@@ -92,6 +95,18 @@ std::string JsonStringField(const std::string& json, const std::string& key) {
   return out;
 }
 
+// The value of a top-level number field of our own canonical JSON, if it has one.
+std::optional<double> JsonNumberField(const std::string& json, const std::string& key) {
+  const std::string needle = "\"" + key + "\":";
+  const size_t pos = json.find(needle);
+  if (pos == std::string::npos) return std::nullopt;
+  const char* begin = json.c_str() + pos + needle.size();
+  char* end = nullptr;
+  const double value = std::strtod(begin, &end);
+  if (end == begin) return std::nullopt;
+  return value;
+}
+
 // The strings of a top-level array field of our own canonical JSON.
 std::vector<std::string> JsonStringArray(const std::string& json, const std::string& key) {
   std::vector<std::string> out;
@@ -127,7 +142,10 @@ struct AskPipeline::Run {
   index::SearchFilter filter;
   std::vector<index::RetrievedPassage> retrieved;
   std::vector<generate::ShownPassage> shown;
-  double evidence = 0;
+  double coverage = 0;      // the best shown passage's coverage of the question
+  double support = 0;       // generate::AnswerSupport
+  double evidence = 0;      // their geometric mean
+  double min_evidence = 0;  // the request's threshold, or the pipeline's
   generate::SamplingParams sampling;
   std::string prompt;
   std::string raw_answer;
@@ -138,7 +156,10 @@ struct AskPipeline::Run {
 
 AskPipeline::AskPipeline(index::Index* index, const generate::Embedder* embedder,
                          const generate::ChatModel* model, const AskPipelineOptions& options)
-    : index_(index), embedder_(embedder), model_(model), options_(options) {}
+    : index_(index), embedder_(embedder), model_(model), options_(options) {
+  // The built-in answerer compares sentences with the question in the archive's vectors.
+  if (options_.extractive.embedder == nullptr) options_.extractive.embedder = embedder_;
+}
 
 absl::Status AskPipeline::Answer(Run& run, const std::function<bool(const v1::AskEvent&)>& emit,
                                  const std::atomic<bool>* cancelled) const {
@@ -152,6 +173,7 @@ absl::Status AskPipeline::Answer(Run& run, const std::function<bool(const v1::As
         absl::StrCat("language '", run.language, "' is not supported (use fr or en)"));
   }
   const int k = req.k() == 0 ? options_.default_k : req.k();
+  run.min_evidence = req.has_min_evidence() ? req.min_evidence() : options_.min_evidence;
   GREFFIER_ASSIGN_OR_RETURN(std::vector<float> qv, embedder_->Embed(req.question(), true));
   index::Retriever retriever(index_, options_.retriever);
   GREFFIER_ASSIGN_OR_RETURN(
@@ -180,6 +202,8 @@ absl::Status AskPipeline::Answer(Run& run, const std::function<bool(const v1::As
   size_t used = 0;
   v1::AskEvent passages_event;
   passages_event.mutable_passages();  // sent even when empty: clients expect it first
+  double top_lexical = 0;
+  for (const auto& r : run.retrieved) top_lexical = std::max(top_lexical, r.lexical_score);
   for (const auto& r : run.retrieved) {
     const int number = static_cast<int>(run.shown.size()) + 1;
     std::string block = absl::StrCat("[", number, "] ", r.document.title,
@@ -197,8 +221,10 @@ absl::Status AskPipeline::Answer(Run& run, const std::function<bool(const v1::As
     shown.text = r.passage.text;
     shown.relevance = run.retrieved[0].score > 0 ? r.score / run.retrieved[0].score : 1.0;
     shown.coverage = r.coverage;
+    shown.lexical_relevance = top_lexical > 0 ? r.lexical_score / top_lexical : 0.0;
+    shown.dense_similarity = r.dense_score;
     run.shown.push_back(std::move(shown));
-    run.evidence = std::max(run.evidence, r.coverage);
+    run.coverage = std::max(run.coverage, r.coverage);
     v1::ShownPassage* sp = passages_event.mutable_passages()->add_passages();
     sp->set_number(number);
     ToProto(r.passage, r.document, sp->mutable_passage()->mutable_passage());
@@ -220,20 +246,34 @@ absl::Status AskPipeline::Answer(Run& run, const std::function<bool(const v1::As
     emit(delta);
     return absl::OkStatus();
   };
+  run.final.set_min_evidence(run.min_evidence);
   if (run.shown.empty()) {
     return refuse(run.retrieved.empty() ? "no passage matches the question and the caller's filters"
                                         : "no passage fits the model's context window");
   }
-  if (run.evidence < options_.min_evidence) {
-    return refuse(absl::StrCat("best evidence ", run.evidence, " is below the threshold ",
-                               options_.min_evidence));
+  // Evidence: the geometric mean of how much of the question the best passage covers and how
+  // likely its best sentence answers it. Either alone refuses more answerable questions for
+  // the same share of questions the archive cannot answer.
+  generate::ExtractiveAnswer extractive;
+  if (model_ == nullptr) {
+    extractive = generate::AnswerExtractively(req.question(), run.shown, options_.extractive);
+    run.support = extractive.support;
+  } else {
+    run.support = generate::AnswerSupport(req.question(), run.shown, options_.extractive);
+  }
+  run.evidence = std::sqrt(run.coverage * run.support);
+  run.final.set_coverage(run.coverage);
+  run.final.set_support(run.support);
+  run.final.set_evidence(run.evidence);
+  if (run.evidence < run.min_evidence) {
+    return refuse(absl::StrCat(
+        "evidence ", absl::SixDigits(run.evidence), " (coverage ", absl::SixDigits(run.coverage),
+        ", support ", absl::SixDigits(run.support), ") is below the threshold ", run.min_evidence));
   }
 
   if (model_ == nullptr) {
     run.final.set_answerer("extractive");
-    generate::ExtractiveAnswer a =
-        generate::AnswerExtractively(req.question(), run.shown, options_.extractive);
-    run.raw_answer = a.text;
+    run.raw_answer = extractive.text;
     run.prompt = absl::StrCat("extractive\n", req.question(), "\n", passages_part);
   } else {
     run.final.set_answerer(model_->Identity());
@@ -306,6 +346,10 @@ absl::StatusOr<v1::FinalAnswer> AskPipeline::Ask(
     return absl::InvalidArgumentError(
         absl::StrCat("k must be between 0 (default ", options_.default_k, ") and ", kMaxK));
   }
+  if (request.has_min_evidence() && !(request.min_evidence() >= 0 && request.min_evidence() <= 1)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("min_evidence must be between 0 and 1 (got ", request.min_evidence(), ")"));
+  }
   Run run;
   run.request = &request;
   run.start = Clock::now();
@@ -350,7 +394,10 @@ absl::StatusOr<v1::FinalAnswer> AskPipeline::Ask(
     j.EndObject();
   }
   j.EndArray();
+  j.Double("coverage", run.coverage);
+  j.Double("support", run.support);
   j.Double("evidence", run.evidence);
+  j.Double("min_evidence", run.min_evidence);
   j.String("answerer", run.final.answerer().empty() ? "none" : run.final.answerer());
   j.String("model_sha256", model_ != nullptr ? model_->ModelSha256() : "");
   j.String("prompt_sha256", index::Sha256Hex(run.prompt));
@@ -425,6 +472,12 @@ absl::StatusOr<AskPipeline::ReplayResult> AskPipeline::ReplayRecord(
     return absl::FailedPreconditionError(
         absl::StrCat("audit record ", record.id, " was answered by ", answerer,
                      "; replay it with that answerer (this one is ", ours, ")"));
+  }
+  // The threshold in force then, not the server's now (records before it was kept: now's).
+  if (!request.has_min_evidence()) {
+    if (auto threshold = JsonNumberField(record.body_json, "min_evidence")) {
+      request.set_min_evidence(*threshold);
+    }
   }
   ReplayResult result;
   result.recorded = JsonStringField(record.body_json, "answer");

@@ -28,6 +28,7 @@ const char kUsage[] =
     "usage: greffier client COMMAND [--server HOST:PORT] [--token TOKEN] ...\n"
     "  ingest FILE... [--collection C] [--type T] [--date YYYY-MM-DD] [--labels a,b]\n"
     "  ask QUESTION [--k N] [--collection C] [--type T] [--language fr|en]\n"
+    "      [--min-evidence X] (refusal threshold 0..1; default: the server's)\n"
     "  retrieve QUESTION [--k N] [--collection C] [--type T] [--json]\n"
     "  documents [--page-size N]\n"
     "  passages DOCUMENT_ID\n"
@@ -190,6 +191,17 @@ int Ask(const CliArgs& args, const std::shared_ptr<grpc::Channel>& channel) {
   req.set_question(args.positionals[1]);
   req.set_k(*k);
   req.set_language(args.Get("language"));
+  if (args.Has("min-evidence")) {
+    char* end = nullptr;
+    const std::string text = args.Get("min-evidence");
+    const double threshold = std::strtod(text.c_str(), &end);
+    if (text.empty() || *end != '\0') {
+      std::fprintf(stderr, "greffier client: --min-evidence wants a number, not '%s'\n",
+                   text.c_str());
+      return 2;
+    }
+    req.set_min_evidence(threshold);
+  }
   if (args.Has("collection")) req.mutable_filters()->add_collections(args.Get("collection"));
   if (args.Has("type")) req.mutable_filters()->add_document_types(args.Get("type"));
   std::unique_ptr<grpc::ClientReader<v1::AskEvent>> reader(stub->Ask(&ctx, req));
@@ -213,6 +225,8 @@ int Ask(const CliArgs& args, const std::shared_ptr<grpc::Channel>& channel) {
   if (!s.ok()) return Fail(s, "ask");
   if (final.refused()) {
     std::printf("   (refused: %s)\n", final.refusal_reason().c_str());
+  } else {
+    std::printf("   (evidence %.2f, threshold %.2f)\n", final.evidence(), final.min_evidence());
   }
   std::set<int> printed;
   for (const auto& c : final.citations()) {
@@ -310,10 +324,11 @@ int Delete(const CliArgs& args, const std::shared_ptr<grpc::Channel>& channel) {
 }  // namespace
 
 int RunClientCommand(int argc, char** argv) {
-  absl::StatusOr<CliArgs> args = ParseArgs(argc, argv, 2,
-                                           {"server", "token", "collection", "type", "date",
-                                            "labels", "k", "page-size", "language", "timeout-ms"},
-                                           {"json"});
+  absl::StatusOr<CliArgs> args =
+      ParseArgs(argc, argv, 2,
+                {"server", "token", "collection", "type", "date", "labels", "k", "page-size",
+                 "language", "timeout-ms", "min-evidence"},
+                {"json"});
   if (!args.ok()) {
     std::fprintf(stderr, "greffier client: %s\n%s", std::string(args.status().message()).c_str(),
                  kUsage);

@@ -1,5 +1,6 @@
 #include <csignal>
 #include <cstdio>
+#include <cstdlib>
 #include <thread>
 
 #include "absl/strings/str_cat.h"
@@ -58,7 +59,18 @@ int RunServeCommand(int argc, char** argv) {
     return 2;
   }
   options.model_threads = *threads;
-  if (args->Has("min-evidence")) options.min_evidence = std::stod(args->Get("min-evidence"));
+  if (args->Has("min-evidence")) {
+    const std::string text = args->Get("min-evidence");
+    char* end = nullptr;
+    const double threshold = std::strtod(text.c_str(), &end);
+    if (text.empty() || *end != '\0' || !(threshold >= 0 && threshold <= 1)) {
+      std::fprintf(stderr,
+                   "greffier serve: --min-evidence must be a number from 0 to 1, not '%s'\n",
+                   text.c_str());
+      return 2;
+    }
+    options.min_evidence = threshold;
+  }
   absl::StatusOr<std::unique_ptr<Server>> server = Server::Open(options);
   if (!server.ok()) {
     std::fprintf(stderr, "greffier serve: %s\n", server.status().ToString().c_str());

@@ -3,7 +3,7 @@
 // often the chosen sentences hold an expected answer on questions held out by document.
 //
 //   answer_ranker_bench FILE [--l2=1] [--folds=2] [--max_sentences=3] [--keep_ratio=0.1]
-//       [--pointwise] [--iterations=400] [--interactions=F,F,...]
+//       [--pointwise] [--iterations=400] [--interactions=F,F,...] [--without=NAME,NAME,...]
 //
 // First an L2-regularised logistic regression (Newton's method) on every sentence, label
 // "holds an expected answer"; then (unless --pointwise) a listwise refinement: softmax over
@@ -11,6 +11,8 @@
 // bias refitted so that scores stay calibrated probabilities for keep_ratio. Held out on PIAF,
 // the listwise fit chose the answer sentence 1.5 points more often than the pointwise one.
 // --interactions adds the pairwise products of the listed features (measured: no gain).
+// --without fits with the named features held at 0 (their weights print as 0): the
+// answerability weights leave out the dense similarities, whose scale is the embedder's.
 // Prints held-out hit rates per fold, then the weights fitted on all questions, as C++.
 
 #include <algorithm>
@@ -46,7 +48,8 @@ struct Config {
   double keep_ratio = 0.1;
   bool listwise = true;
   int iterations = 400;
-  std::vector<int> interactions;  // features whose pairwise products are added
+  std::vector<int> interactions;     // features whose pairwise products are added
+  std::vector<std::string> without;  // features held at 0
 };
 
 using Vec = std::vector<double>;
@@ -224,6 +227,10 @@ bool ParseArgs(int argc, char** argv, Config* c) {
       std::istringstream list(v);
       std::string f;
       while (std::getline(list, f, ',')) c->interactions.push_back(std::atoi(f.c_str()));
+    } else if (const char* v = value("--without=")) {
+      std::istringstream list(v);
+      std::string f;
+      while (std::getline(list, f, ',')) c->without.push_back(f);
     } else if (a == "--pointwise") {
       c->listwise = false;
     } else if (!a.starts_with("--") && c->file.empty()) {
@@ -242,7 +249,7 @@ int main(int argc, char** argv) {
   if (!ParseArgs(argc, argv, &config)) {
     std::fprintf(stderr,
                  "usage: %s FILE [--l2=X] [--folds=N] [--max_sentences=N] [--keep_ratio=X] "
-                 "[--pointwise] [--iterations=N] [--interactions=F,F,...]\n",
+                 "[--pointwise] [--iterations=N] [--interactions=F,F,...] [--without=NAME,...]\n",
                  argv[0]);
     return 2;
   }
@@ -261,6 +268,15 @@ int main(int argc, char** argv) {
     }
   }
   const size_t base_dim = names.size();
+  std::vector<size_t> zeroed;
+  for (const auto& name : config.without) {
+    auto it = std::find(names.begin(), names.end(), name);
+    if (it == names.end()) {
+      std::fprintf(stderr, "--without: no feature named %s\n", name.c_str());
+      return 2;
+    }
+    zeroed.push_back(static_cast<size_t>(it - names.begin()));
+  }
   for (size_t a = 0; a < config.interactions.size(); ++a) {
     for (size_t b = a; b < config.interactions.size(); ++b) {
       names.push_back(names[config.interactions[a]] + "*" + names[config.interactions[b]]);
@@ -282,6 +298,9 @@ int main(int argc, char** argv) {
     std::string f;
     while (std::getline(fields, f, '\t')) r.x.push_back(std::atof(f.c_str()));
     const bool complete = r.x.size() == base_dim;
+    for (size_t z : zeroed) {
+      if (z < r.x.size()) r.x[z] = 0;
+    }
     for (size_t a = 0; a < config.interactions.size() && complete; ++a) {
       for (size_t b = a; b < config.interactions.size(); ++b) {
         r.x.push_back(r.x[config.interactions[a]] * r.x[config.interactions[b]]);

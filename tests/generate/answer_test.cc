@@ -3,6 +3,7 @@
 #include "generate/answer_text.h"
 #include "generate/citation_verifier.h"
 #include "generate/extractive_answerer.h"
+#include "generate/hashing_embedder.h"
 
 namespace greffier::generate {
 namespace {
@@ -93,6 +94,72 @@ TEST(ExtractiveAnswererTest, SentenceFeaturesDescribeTheMatch) {
   for (size_t i : {0, 2, 3}) EXPECT_GT(best, internal::SentenceScore(c[i].features)) << i;
   EXPECT_GT(best, 0.0);
   EXPECT_LT(best, 1.0);
+}
+
+TEST(ExtractiveAnswererTest, FiguresNextToTheQuestionAndMisspeltTermsCount) {
+  std::vector<ShownPassage> passages = {
+      {1, "Saison",
+       "Kane finit ses premières séries avec 14 points en 16 matchs. En 2008, Kane marque "
+       "souvent. Les joueurs enflent démesurément.",
+       1.0, 1.0},
+  };
+  auto feature = [](const internal::SentenceCandidate& s, const std::string& name) {
+    for (int f = 0; f < internal::kNumSentenceFeatures; ++f) {
+      if (name == internal::SentenceFeatureName(f)) return s.features[f];
+    }
+    ADD_FAILURE() << "no feature " << name;
+    return -1.0;
+  };
+  auto c =
+      internal::SentenceCandidates("Combien de points marque Kane lors des séries ?", passages, {});
+  ASSERT_EQ(c.size(), 3u);
+  // "14 points": a figure beside a question term; the last sentence has no figure.
+  EXPECT_DOUBLE_EQ(feature(c[0], "number_near"), 1.0);
+  EXPECT_DOUBLE_EQ(feature(c[2], "number_near"), 0.0);
+  // A figure the question itself gives is not an answer.
+  c = internal::SentenceCandidates("Que fait Kane en 2008 ?", passages, {});
+  ASSERT_EQ(c.size(), 3u);
+  EXPECT_DOUBLE_EQ(feature(c[1], "number_near"), 0.0);
+
+  // "marquait" and "marque" part at their sixth letter: the stemmer keeps them apart, the
+  // fuzzy coverage joins them; a term matched exactly is not counted again.
+  c = internal::SentenceCandidates("Combien de fois Kane marquait-il ?", passages, {});
+  ASSERT_EQ(c.size(), 3u);
+  EXPECT_GT(feature(c[1], "fuzzy_coverage"), 0.0);
+  EXPECT_LT(feature(c[1], "fuzzy_coverage"), 1.0);
+  EXPECT_DOUBLE_EQ(feature(c[0], "fuzzy_coverage"), 0.0);
+}
+
+TEST(ExtractiveAnswererTest, SupportSaysHowLikelyTheBestSentenceAnswers) {
+  std::vector<ShownPassage> passages = {
+      {1, "Cantine",
+       "La commune gère la cantine. Le prix du repas est fixé à 2,60 euros. Le repas du soir "
+       "n'est pas servi.",
+       1.0, 0.8},
+  };
+  const double full = AnswerSupport("Quel est le prix du repas ?", passages);
+  const double partial = AnswerSupport("Quel est le prix du timbre fiscal ?", passages);
+  EXPECT_GT(full, partial);
+  EXPECT_GT(partial, 0.0);
+  EXPECT_LT(full, 1.0);
+  EXPECT_DOUBLE_EQ(AnswerSupport("Qui a gagné la coupe du monde ?", passages), 0.0);
+  // The answerer reports the same support; an embedder changes the ranking features, not it.
+  HashingEmbedder embedder;
+  ExtractiveOptions with_vectors;
+  with_vectors.embedder = &embedder;
+  EXPECT_DOUBLE_EQ(AnswerExtractively("Quel est le prix du repas ?", passages).support, full);
+  EXPECT_DOUBLE_EQ(
+      AnswerExtractively("Quel est le prix du repas ?", passages, with_vectors).support, full);
+  EXPECT_DOUBLE_EQ(AnswerSupport("Quel est le prix du repas ?", passages, with_vectors), full);
+  auto c = internal::SentenceCandidates("Quel est le prix du repas ?", passages, with_vectors);
+  ASSERT_EQ(c.size(), 3u);
+  double dense = -1;
+  for (int f = 0; f < internal::kNumSentenceFeatures; ++f) {
+    if (std::string(internal::SentenceFeatureName(f)) == "sentence_dense") {
+      dense = c[1].features[f];
+    }
+  }
+  EXPECT_GT(dense, 0.0);  // the question's similarity to "Le prix du repas est fixé ..."
 }
 
 TEST(ExtractiveAnswererTest, NothingRelevantGivesNoSentence) {

@@ -321,6 +321,31 @@ TEST(IndexLexicalTest, DeleteAndReplaceUpdatePostingsExactly) {
   EXPECT_LT(*coverage, 1.0);
 }
 
+TEST(IndexLexicalTest, CoverageForgivesOneTypoInALongTerm) {
+  testing::ScratchDir dir;
+  auto index = Index::Open(Options(dir.path().string()));
+  ASSERT_TRUE(index.ok());
+  auto a = AddText(**index, "a.pdf", "Note",
+                   {"Les colonies allemandes passent aux Britanniques. Le port reste ouvert."});
+  AddText(**index, "b.pdf", "Autre", {"La piscine ferme en juillet."});
+  auto coverage = [&](const std::string& q) {
+    auto c = (*index)->QueryCoverage(q, a.passage_ids[0]);
+    EXPECT_TRUE(c.ok()) << c.status();
+    return c.ok() ? *c : -1.0;
+  };
+  const double right = coverage("colonies allemandes");
+  EXPECT_DOUBLE_EQ(right, 1.0);
+  // One letter substituted, dropped, doubled or swapped: still the passage's word.
+  EXPECT_DOUBLE_EQ(coverage("colonies allemendes"), 1.0);
+  EXPECT_DOUBLE_EQ(coverage("colonies allmandes"), 1.0);
+  EXPECT_DOUBLE_EQ(coverage("colonies alllemandes"), 1.0);
+  EXPECT_DOUBLE_EQ(coverage("colonies allemadnes"), 1.0);
+  // Two edits, or a short word, are another word.
+  EXPECT_LT(coverage("colonies alemendes"), 1.0);
+  EXPECT_LT(coverage("colonies pont"), 1.0);  // "port" is one letter away, but short
+  EXPECT_LT(coverage("colonies piscine"), 1.0);
+}
+
 TEST(IndexLexicalTest, LabelsFilterLexicalSearchToo) {
   testing::ScratchDir dir;
   auto index = Index::Open(Options(dir.path().string()));

@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
+
 #include "generate/hashing_embedder.h"
 #include "index/audit_log.h"
 #include "ingest/ingester.h"
@@ -91,6 +93,65 @@ TEST_F(AskPipelineTest, RefusalsReplayToo) {
   auto replay = pipeline_->ReplayRecord(*record);
   ASSERT_TRUE(replay.ok());
   EXPECT_TRUE(replay->match);
+}
+
+TEST_F(AskPipelineTest, ARequestSetsItsOwnRefusalThresholdAndReplayKeepsIt) {
+  const Caller caller{"x", {}, false};
+  const std::string question = "Devant quel tribunal former un recours contre l'arrêté ?";
+  auto plain = Ask(question, caller);
+  ASSERT_TRUE(plain.ok());
+  ASSERT_FALSE(plain->refused());
+  EXPECT_DOUBLE_EQ(plain->min_evidence(), AskPipelineOptions().min_evidence);
+  // The evidence is the geometric mean of its two parts, and passed the threshold.
+  EXPECT_GT(plain->coverage(), 0.0);
+  EXPECT_GT(plain->support(), 0.0);
+  EXPECT_LE(plain->support(), 1.0);
+  EXPECT_NEAR(plain->evidence(), std::sqrt(plain->coverage() * plain->support()), 1e-12);
+  EXPECT_GE(plain->evidence(), plain->min_evidence());
+  ASSERT_LT(plain->evidence(), 0.99);
+
+  auto ask_with = [&](double threshold) {
+    v1::AskRequest r;
+    r.set_question(question);
+    r.set_min_evidence(threshold);
+    return pipeline_->Ask(
+        r, caller, [](const v1::AskEvent&) { return true; }, nullptr);
+  };
+  // A stricter caller than the evidence allows gets a refusal, and is told why.
+  auto strict = ask_with(plain->evidence() + 0.01);
+  ASSERT_TRUE(strict.ok()) << strict.status();
+  EXPECT_TRUE(strict->refused());
+  EXPECT_NE(strict->refusal_reason().find("below the threshold"), std::string::npos);
+  EXPECT_TRUE(strict->citations().empty());
+  EXPECT_DOUBLE_EQ(strict->evidence(), plain->evidence());
+  // Just below it, the same answer.
+  auto loose = ask_with(plain->evidence() - 0.01);
+  ASSERT_TRUE(loose.ok());
+  EXPECT_FALSE(loose->refused());
+  EXPECT_EQ(loose->answer(), plain->answer());
+
+  // Out of range is the caller's error, named.
+  auto error = ask_with(1.5);
+  EXPECT_EQ(error.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(error.status().message().find("min_evidence"), std::string::npos);
+
+  // Replay uses the threshold recorded, not the replaying server's: a server started with a
+  // stricter default still answers what was answered, and refuses what a request refused.
+  auto record = index_->audit().Get(plain->audit_record_id());
+  ASSERT_TRUE(record.ok());
+  EXPECT_NE(record->body_json.find("\"min_evidence\":0.12"), std::string::npos);
+  AskPipelineOptions stricter;
+  stricter.retriever = RetrieverOptionsFor(embedder_);
+  stricter.min_evidence = plain->evidence() + 0.01;
+  AskPipeline other(index_.get(), &embedder_, nullptr, stricter);
+  auto replay = other.ReplayRecord(*record);
+  ASSERT_TRUE(replay.ok()) << replay.status();
+  EXPECT_TRUE(replay->match) << replay->recorded << " vs " << replay->replayed;
+  auto strict_record = index_->audit().Get(strict->audit_record_id());
+  ASSERT_TRUE(strict_record.ok());
+  replay = pipeline_->ReplayRecord(*strict_record);
+  ASSERT_TRUE(replay.ok()) << replay.status();
+  EXPECT_TRUE(replay->match) << replay->recorded << " vs " << replay->replayed;
 }
 
 TEST_F(AskPipelineTest, OnlyAskRecordsReplay) {

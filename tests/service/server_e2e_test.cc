@@ -271,6 +271,16 @@ TEST_F(ServerTest, ErrorsUseTheRightCodesWithUsefulMessages) {
   s = reader->Finish();
   EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
 
+  ask.set_question("Quel est le prix du repas ?");
+  ask.set_min_evidence(-0.5);
+  grpc::ClientContext ctx4;
+  reader = query_->Ask(&ctx4, ask);
+  while (reader->Read(&event)) {
+  }
+  s = reader->Finish();
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_NE(s.error_message().find("min_evidence"), std::string::npos) << s.error_message();
+
   // The server is still up and still answers.
   EXPECT_TRUE(Retrieve("stationnement", 3, &resp).ok());
 }
