@@ -1,6 +1,7 @@
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
+#include <string_view>
 #include <thread>
 
 #include "absl/strings/str_cat.h"
@@ -92,9 +93,14 @@ int RunServeCommand(int argc, char** argv) {
 }
 
 int RunMakeSamplesCommand(int argc, char** argv) {
-  if (argc != 3) {
-    std::fprintf(stderr, "usage: greffier make-samples DIR\n");
-    return 2;
+  // "--help" is a request for usage, not a folder to write into.
+  if (argc != 3 || std::string_view(argv[2]).starts_with("-")) {
+    std::fprintf(stderr,
+                 "usage: greffier make-samples DIR\n"
+                 "Writes the sample archive (PDFs and questions.txt) into DIR.\n");
+    return argc == 3 && (std::string_view(argv[2]) == "--help" || std::string_view(argv[2]) == "-h")
+               ? 0
+               : 2;
   }
   absl::StatusOr<std::vector<std::string>> paths = ingest::WriteSampleArchive(argv[2]);
   if (!paths.ok()) {

@@ -7,6 +7,7 @@
 #include <cmath>
 #include <cstdio>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <iterator>
 #include <map>
@@ -46,6 +47,18 @@ TEST(CliTest, UnknownCommandsAndFlagsAreUsageErrors) {
   EXPECT_EQ(r.code, 2);
   EXPECT_NE(r.output.find("unknown flag --no-such-flag"), std::string::npos);
   EXPECT_EQ(RunGreffier("version").code, 0);
+  // Bad values are named, and "--help" is never taken for a folder to write into.
+  testing::ScratchDir dir;
+  r = RunGreffier("serve --data " + dir.path().string() + " --min-evidence 1.5");
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.output.find("--min-evidence must be a number from 0 to 1"), std::string::npos);
+  r = RunGreffier("make-samples --help");
+  EXPECT_EQ(r.code, 0);
+  EXPECT_NE(r.output.find("usage: greffier make-samples DIR"), std::string::npos);
+  EXPECT_FALSE(std::filesystem::exists("--help"));
+  r = RunGreffier("client ask question --min-evidence lots");
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.output.find("--min-evidence wants a number"), std::string::npos);
 }
 
 TEST(CliTest, IngestThenAuditAndReembedOnADataDirectory) {
