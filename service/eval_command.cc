@@ -14,6 +14,7 @@
 #include "absl/strings/str_cat.h"
 #include "generate/extractive_answerer.h"
 #include "generate/hashing_embedder.h"
+#include "generate/native_chat_model.h"
 #include "index/beir.h"
 #include "index/retriever.h"
 #include "ingest/ingester.h"
@@ -34,6 +35,7 @@ const char kUsage[] =
     "                     [--max-queries N] [--data DIR] [--min-evidence X]\n"
     "                     [--unanswerable other-queries.jsonl]\n"
     "answers tuning: [--k N] [--keep-ratio X] [--max-sentences N] [--show-misses N]\n"
+    "                [--model FILE.gguf [--max-tokens N]] (answers by the decoder)\n"
     "                [--dump-features FILE] (sentence features and labels, for\n"
     "                tests/bench/answer_ranker_bench)\n"
     "retrieval: Recall@1/5/10/20, MRR@10, nDCG@10 and latency for BM25, dense and hybrid.\n"
@@ -320,7 +322,26 @@ int EvalAnswers(Setup& s, double min_evidence, const CliArgs& args) {
   options.extractive.embedder = s.embedder.get();  // as the pipeline would: the dump uses it
   options.audit = false;
   if (min_evidence >= 0) options.min_evidence = min_evidence;
-  AskPipeline pipeline(s.index.get(), s.embedder.get(), nullptr, options);
+  // --model: the decoder path, measured the same way (a random-weight model checks the
+  // pipeline; a real one measures its answers).
+  std::unique_ptr<generate::NativeChatModel> model;
+  if (args.Has("model")) {
+    generate::NativeChatModelOptions mo;
+    mo.path = args.Get("model");
+    auto opened = generate::NativeChatModel::Open(mo);
+    if (!opened.ok()) {
+      std::fprintf(stderr, "eval: %s\n", opened.status().ToString().c_str());
+      return 1;
+    }
+    model = std::move(*opened);
+    absl::StatusOr<int> max_tokens = args.GetInt("max-tokens", 0);
+    if (!max_tokens.ok() || *max_tokens < 0) {
+      std::fprintf(stderr, "eval: --max-tokens must be a non-negative integer\n");
+      return 2;
+    }
+    if (*max_tokens > 0) options.sampling.max_tokens = *max_tokens;
+  }
+  AskPipeline pipeline(s.index.get(), s.embedder.get(), model.get(), options);
   Caller caller{"eval", {}, true};
   size_t asked = 0, cited_hit = 0, answer_hit = 0, refused = 0, sentences = 0, shown_hit = 0;
   // --show-misses N prints questions whose answer was shown but not cited (diagnosis).
@@ -456,9 +477,10 @@ int EvalAnswers(Setup& s, double min_evidence, const CliArgs& args) {
   }
   const double n = static_cast<double>(asked);
   std::printf(
-      "\n%zu questions with known answers, %zu documents (%zu passages), extractive "
-      "answerer, evidence threshold %.2f\n\n",
-      asked, s.data.corpus.size(), s.passages, options.min_evidence);
+      "\n%zu questions with known answers, %zu documents (%zu passages), %s answerer, "
+      "evidence threshold %.2f\n\n",
+      asked, s.data.corpus.size(), s.passages,
+      model != nullptr ? model->Identity().c_str() : "extractive", options.min_evidence);
   std::printf(
       "| cited span holds an expected answer | of answered questions | answer text holds it "
       "| shown passages hold it | refused | sentences per answer | first event p50/p99 ms | "
@@ -480,11 +502,12 @@ int EvalAnswers(Setup& s, double min_evidence, const CliArgs& args) {
 }  // namespace
 
 int RunEvalCommand(int argc, char** argv) {
-  absl::StatusOr<CliArgs> args = ParseArgs(
-      argc, argv, 2,
-      {"corpus", "queries", "qrels", "fields", "embedder", "max-queries", "data", "min-evidence",
-       "keep-ratio", "max-sentences", "dump-features", "unanswerable", "show-misses", "k"},
-      {"exact-match"});
+  absl::StatusOr<CliArgs> args =
+      ParseArgs(argc, argv, 2,
+                {"corpus", "queries", "qrels", "fields", "embedder", "max-queries", "data",
+                 "min-evidence", "keep-ratio", "max-sentences", "dump-features", "unanswerable",
+                 "show-misses", "k", "model", "max-tokens"},
+                {"exact-match"});
   if (!args.ok() || args->positionals.size() != 1 ||
       (args->positionals[0] != "retrieval" && args->positionals[0] != "answers")) {
     if (!args.ok()) std::fprintf(stderr, "%s\n", std::string(args.status().message()).c_str());

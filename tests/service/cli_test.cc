@@ -150,7 +150,7 @@ TEST(CliTest, EvalRetrievalOnATinyBeirSet) {
   std::ofstream(dir.path() / "queries.jsonl")
       << R"({"_id": "q1", "text": "prix du repas à la cantine", "answers": ["2,60 euros"]})"
       << "\n"
-      << R"({"_id": "q2", "text": "quand ferme la piscine", "answers": ["en août"]})"
+      << R"({"_id": "q2", "text": "quand ferme la piscine", "answers": ["En août"]})"
       << "\n";
   std::ofstream(dir.path() / "qrels.tsv") << "query-id\tcorpus-id\tscore\nq1\td1\t1\nq2\td2\t1\n";
   const std::string files = " --corpus " + (dir.path() / "corpus.jsonl").string() + " --queries " +
@@ -162,6 +162,23 @@ TEST(CliTest, EvalRetrievalOnATinyBeirSet) {
   r = RunGreffier("eval answers --embedder hashing" + files);
   ASSERT_EQ(r.code, 0) << r.output;
   EXPECT_NE(r.output.find("2 questions with known answers"), std::string::npos) << r.output;
+  // Both answers are cited ("En août" matches "en août": case and articles aside).
+  EXPECT_NE(r.output.find("\n| 100.0% | 100.0% |"), std::string::npos) << r.output;
+  // Matched exactly, the capital E misses.
+  r = RunGreffier("eval answers --embedder hashing --exact-match" + files);
+  ASSERT_EQ(r.code, 0) << r.output;
+  EXPECT_NE(r.output.find("\n| 50.0% |"), std::string::npos) << r.output;
+  // The decoder path through the same measure: a random tiny model cites nothing, so every
+  // answer is refused, and the table names the model.
+  const std::string model = (dir.path() / "tiny.gguf").string();
+  ASSERT_EQ(RunGreffier("make-model --shape tiny --type q8_0 --out " + model).code, 0);
+  r = RunGreffier("eval answers --embedder hashing --max-tokens 8 --model " + model + files);
+  ASSERT_EQ(r.code, 0) << r.output;
+  EXPECT_NE(r.output.find("tiny.gguf sha256:"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("| 0.0% |"), std::string::npos) << r.output;
+  r = RunGreffier("eval answers --embedder hashing --model " + model + ".missing" + files);
+  EXPECT_EQ(r.code, 1);
+  EXPECT_NE(r.output.find(".missing"), std::string::npos) << r.output;
   // The feature dump for tests/bench/answer_ranker_bench: a header naming every feature, then
   // one row per candidate sentence, the answering ones labelled 1.
   const std::string dump = (dir.path() / "features.tsv").string();
