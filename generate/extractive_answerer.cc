@@ -288,25 +288,6 @@ std::vector<SentenceCandidate> SentenceCandidates(const std::string& question,
     double& best = passage_best[candidates[i].passage_index];
     best = std::max(best, coverage[i]);
   }
-  // The question's similarity to each sentence that could be eligible (the others are not
-  // worth embedding); 0 without an embedder.
-  std::vector<double> sentence_dense(candidates.size(), 0.0);
-  if (!question_vector.empty()) {
-    for (size_t i = 0; i < candidates.size(); ++i) {
-      const int p = candidates[i].passage_index;
-      const bool near_match =
-          coverage[i] > 0 ||
-          (i > 0 && candidates[i - 1].passage_index == p && coverage[i - 1] > 0) ||
-          (i + 1 < candidates.size() && candidates[i + 1].passage_index == p &&
-           coverage[i + 1] > 0);
-      if (!near_match) continue;
-      auto v = options.embedder->Embed(candidates[i].sentence.text, false);
-      if (!v.ok() || v->size() != question_vector.size()) continue;
-      double dot = 0;
-      for (size_t d = 0; d < v->size(); ++d) dot += (*v)[d] * question_vector[d];
-      sentence_dense[i] = dot;
-    }
-  }
   for (size_t i = 0; i < candidates.size(); ++i) {
     SentenceCandidate& c = candidates[i];
     const int p = c.passage_index;
@@ -381,7 +362,26 @@ std::vector<SentenceCandidate> SentenceCandidates(const std::string& question,
     }
     f[25] = from.lexical_relevance;
     f[26] = from.dense_similarity;
-    f[27] = sentence_dense[i];
+    f[27] = 0;  // below
+  }
+  // The question's similarity to the sentences the lexical model likes best: embedding every
+  // sentence would cost seconds per question with a large neural embedder.
+  if (!question_vector.empty()) {
+    std::vector<std::pair<double, size_t>> order;
+    for (size_t i = 0; i < candidates.size(); ++i) {
+      if (candidates[i].eligible) order.push_back({-AnswerabilityScore(candidates[i].features), i});
+    }
+    const size_t embed = std::min(order.size(), options.max_embedded_sentences);
+    std::partial_sort(order.begin(), order.begin() + static_cast<std::ptrdiff_t>(embed),
+                      order.end());
+    for (size_t r = 0; r < embed; ++r) {
+      SentenceCandidate& c = candidates[order[r].second];
+      auto v = options.embedder->Embed(c.sentence.text, false);
+      if (!v.ok() || v->size() != question_vector.size()) continue;
+      double dot = 0;
+      for (size_t d = 0; d < v->size(); ++d) dot += (*v)[d] * question_vector[d];
+      c.features[27] = dot;
+    }
   }
   return candidates;
 }
