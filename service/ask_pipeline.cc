@@ -247,6 +247,7 @@ absl::Status AskPipeline::Answer(Run& run, const std::function<bool(const v1::As
     return absl::OkStatus();
   };
   run.final.set_min_evidence(run.min_evidence);
+  if (options_.on_shown) options_.on_shown(run.shown);
   if (run.shown.empty()) {
     return refuse(run.retrieved.empty() ? "no passage matches the question and the caller's filters"
                                         : "no passage fits the model's context window");

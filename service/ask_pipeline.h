@@ -37,6 +37,9 @@ struct AskPipelineOptions {
   generate::SamplingParams sampling;
   // Receives the exact prompt text fed to the model (tests, debugging). Default: none.
   std::function<void(const std::string&)> on_prompt;
+  // Called with the passages as given to the answerer (tests and `eval answers
+  // --dump-features`). Default: none.
+  std::function<void(const std::vector<generate::ShownPassage>&)> on_shown;
   // Append an audit record per question. Only offline evaluation turns this off.
   // Default: true.
   bool audit = true;

@@ -341,6 +341,11 @@ int EvalAnswers(Setup& s, double min_evidence, const CliArgs& args) {
     }
     if (*max_tokens > 0) options.sampling.max_tokens = *max_tokens;
   }
+  // The dump scores the sentences of exactly the passages the answerer was given.
+  std::vector<generate::ShownPassage> shown_passages;
+  options.on_shown = [&](const std::vector<generate::ShownPassage>& shown) {
+    shown_passages = shown;
+  };
   AskPipeline pipeline(s.index.get(), s.embedder.get(), model.get(), options);
   Caller caller{"eval", {}, true};
   size_t asked = 0, cited_hit = 0, answer_hit = 0, refused = 0, sentences = 0, shown_hit = 0;
@@ -371,30 +376,13 @@ int EvalAnswers(Setup& s, double min_evidence, const CliArgs& args) {
     auto t0 = Clock::now();
     double first = 0;
     bool shown = false;  // an expected answer is in a passage shown to the answerer
-    std::vector<generate::ShownPassage> shown_passages;
+    shown_passages.clear();
     auto final = pipeline.Ask(
         req, caller,
         [&](const v1::AskEvent& e) {
           if (e.has_passages() && first == 0) {
             first = std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
             for (const auto& p : e.passages().passages()) {
-              if (dump != nullptr) {
-                generate::ShownPassage sp;
-                sp.number = p.number();
-                sp.title = p.passage().passage().document_title();
-                sp.text = p.passage().passage().text();
-                const double top = e.passages().passages(0).passage().score();
-                sp.relevance = top > 0 ? p.passage().score() / top : 1.0;
-                sp.coverage = p.passage().coverage();
-                double top_lexical = 0;
-                for (const auto& o : e.passages().passages()) {
-                  top_lexical = std::max(top_lexical, o.passage().lexical_score());
-                }
-                sp.lexical_relevance =
-                    top_lexical > 0 ? p.passage().lexical_score() / top_lexical : 0.0;
-                sp.dense_similarity = p.passage().dense_score();
-                shown_passages.push_back(std::move(sp));
-              }
               shown |= HoldsAnswer(p.passage().passage().text(), expected->second, exact);
             }
           }
