@@ -45,7 +45,7 @@ TEST(ExtractiveAnswererTest, PicksTheAnsweringSentenceAndCitesIt) {
   EXPECT_LE(a.sentences.size(), 3u);
   EXPECT_NE(a.text.find("[1]"), std::string::npos);
   // The source span points at the sentence inside passage 1.
-  const std::string& src = Passages()[0].text;
+  const std::string src = Passages()[0].text;  // a copy: Passages() is a temporary
   EXPECT_EQ(src.substr(a.sentences[0].source_begin,
                        a.sentences[0].source_end - a.sentences[0].source_begin),
             a.sentences[0].text);
