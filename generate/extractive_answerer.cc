@@ -157,7 +157,8 @@ double AnswerabilityScore(const std::array<double, kNumSentenceFeatures>& featur
 
 std::vector<SentenceCandidate> SentenceCandidates(const std::string& question,
                                                   const std::vector<ShownPassage>& passages,
-                                                  const ExtractiveOptions& options) {
+                                                  const ExtractiveOptions& options,
+                                                  const std::vector<float>* question_vector) {
   std::vector<std::string> q_sequence = ContentTerms(question);
   std::vector<std::string> q_terms = q_sequence;
   std::sort(q_terms.begin(), q_terms.end());
@@ -255,10 +256,12 @@ std::vector<SentenceCandidate> SentenceCandidates(const std::string& question,
   }
   double rarest = 0;
   for (const auto& [t, w] : idf) rarest = std::max(rarest, w);
-  std::vector<float> question_vector;
-  if (options.embedder != nullptr) {
-    auto v = options.embedder->Embed(question, true);
-    if (v.ok()) question_vector = std::move(*v);
+  std::vector<float> embedded;
+  if (options.embedder == nullptr) {
+    question_vector = nullptr;
+  } else if (question_vector == nullptr) {
+    if (auto v = options.embedder->Embed(question, true); v.ok()) embedded = std::move(*v);
+    question_vector = &embedded;
   }
   const bool wants_number = AsksForNumber(question);
   const AnswerKind kind = KindOf(question);
@@ -366,7 +369,7 @@ std::vector<SentenceCandidate> SentenceCandidates(const std::string& question,
   }
   // The question's similarity to the sentences the lexical model likes best: embedding every
   // sentence would cost seconds per question with a large neural embedder.
-  if (!question_vector.empty()) {
+  if (question_vector != nullptr && !question_vector->empty()) {
     std::vector<std::pair<double, size_t>> order;
     for (size_t i = 0; i < candidates.size(); ++i) {
       if (candidates[i].eligible) order.push_back({-AnswerabilityScore(candidates[i].features), i});
@@ -377,9 +380,9 @@ std::vector<SentenceCandidate> SentenceCandidates(const std::string& question,
     for (size_t r = 0; r < embed; ++r) {
       SentenceCandidate& c = candidates[order[r].second];
       auto v = options.embedder->Embed(c.sentence.text, false);
-      if (!v.ok() || v->size() != question_vector.size()) continue;
+      if (!v.ok() || v->size() != question_vector->size()) continue;
       double dot = 0;
-      for (size_t d = 0; d < v->size(); ++d) dot += (*v)[d] * question_vector[d];
+      for (size_t d = 0; d < v->size(); ++d) dot += (*v)[d] * (*question_vector)[d];
       c.features[27] = dot;
     }
   }
@@ -390,7 +393,8 @@ std::vector<SentenceCandidate> SentenceCandidates(const std::string& question,
 
 ExtractiveAnswer AnswerExtractively(const std::string& question,
                                     const std::vector<ShownPassage>& passages,
-                                    const ExtractiveOptions& options) {
+                                    const ExtractiveOptions& options,
+                                    const std::vector<float>* question_vector) {
   ExtractiveAnswer answer;
   struct Candidate {
     int passage_index;
@@ -398,7 +402,7 @@ ExtractiveAnswer AnswerExtractively(const std::string& question,
     double score;
   };
   std::vector<Candidate> candidates;
-  for (auto& c : internal::SentenceCandidates(question, passages, options)) {
+  for (auto& c : internal::SentenceCandidates(question, passages, options, question_vector)) {
     if (!c.eligible) continue;
     answer.support = std::max(answer.support, internal::AnswerabilityScore(c.features));
     candidates.push_back(

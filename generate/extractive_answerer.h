@@ -71,9 +71,12 @@ struct ExtractiveAnswer {
 // The built-in answerer used without a model file: picks the passages' sentences that share
 // the most (idf-weighted) content terms with the question, preferring better-ranked passages,
 // and cites each. Deterministic for the same inputs. Thread-safe (stateless).
+// `question_vector`: the question already embedded by options.embedder (retrieval did it),
+// so that it is not embedded twice; null: embedded here when there is an embedder.
 ExtractiveAnswer AnswerExtractively(const std::string& question,
                                     const std::vector<ShownPassage>& passages,
-                                    const ExtractiveOptions& options = {});
+                                    const ExtractiveOptions& options = {},
+                                    const std::vector<float>* question_vector = nullptr);
 
 // Probability, 0..1, that the best sentence of `passages` answers the question, from the
 // lexical features only (not the dense similarities, whose scale is the embedder's, so that
@@ -102,9 +105,10 @@ struct SentenceCandidate {
 };
 
 // Every usable sentence of `passages` (in passage order) with its features.
-std::vector<SentenceCandidate> SentenceCandidates(const std::string& question,
-                                                  const std::vector<ShownPassage>& passages,
-                                                  const ExtractiveOptions& options);
+// `question_vector` as for AnswerExtractively.
+std::vector<SentenceCandidate> SentenceCandidates(
+    const std::string& question, const std::vector<ShownPassage>& passages,
+    const ExtractiveOptions& options, const std::vector<float>* question_vector = nullptr);
 
 // Calibrated probability that a sentence holds the answer, from its features: ranks the
 // sentences of an answer.

@@ -257,7 +257,9 @@ absl::Status AskPipeline::Answer(Run& run, const std::function<bool(const v1::As
   // the same share of questions the archive cannot answer.
   generate::ExtractiveAnswer extractive;
   if (model_ == nullptr) {
-    extractive = generate::AnswerExtractively(req.question(), run.shown, options_.extractive);
+    extractive =
+        generate::AnswerExtractively(req.question(), run.shown, options_.extractive,
+                                     options_.extractive.embedder == embedder_ ? &qv : nullptr);
     run.support = extractive.support;
   } else {
     run.support = generate::AnswerSupport(req.question(), run.shown, options_.extractive);

@@ -21,6 +21,17 @@ absl::StatusOr<int> CliArgs::GetInt(const std::string& name, int fallback) const
   return v;
 }
 
+absl::StatusOr<double> CliArgs::GetDouble(const std::string& name, double fallback) const {
+  auto it = flags.find(name);
+  if (it == flags.end()) return fallback;
+  double v;
+  if (!absl::SimpleAtod(it->second, &v)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--", name, " expects a number, got '", it->second, "'"));
+  }
+  return v;
+}
+
 absl::StatusOr<CliArgs> ParseArgs(int argc, char** argv, int first,
                                   const std::set<std::string>& value_flags,
                                   const std::set<std::string>& bool_flags) {

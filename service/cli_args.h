@@ -18,6 +18,7 @@ struct CliArgs {
   std::string Get(const std::string& name, const std::string& fallback = "") const;
   bool Has(const std::string& name) const { return flags.count(name) > 0; }
   absl::StatusOr<int> GetInt(const std::string& name, int fallback) const;
+  absl::StatusOr<double> GetDouble(const std::string& name, double fallback) const;
 };
 
 // Parses argv[first..argc). `value_flags` take a value; `bool_flags` do not; anything else

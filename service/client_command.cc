@@ -192,15 +192,13 @@ int Ask(const CliArgs& args, const std::shared_ptr<grpc::Channel>& channel) {
   req.set_k(*k);
   req.set_language(args.Get("language"));
   if (args.Has("min-evidence")) {
-    char* end = nullptr;
-    const std::string text = args.Get("min-evidence");
-    const double threshold = std::strtod(text.c_str(), &end);
-    if (text.empty() || *end != '\0') {
+    absl::StatusOr<double> threshold = args.GetDouble("min-evidence", 0);
+    if (!threshold.ok()) {
       std::fprintf(stderr, "greffier client: --min-evidence wants a number, not '%s'\n",
-                   text.c_str());
+                   args.Get("min-evidence").c_str());
       return 2;
     }
-    req.set_min_evidence(threshold);
+    req.set_min_evidence(*threshold);
   }
   if (args.Has("collection")) req.mutable_filters()->add_collections(args.Get("collection"));
   if (args.Has("type")) req.mutable_filters()->add_document_types(args.Get("type"));

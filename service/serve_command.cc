@@ -1,6 +1,5 @@
 #include <csignal>
 #include <cstdio>
-#include <cstdlib>
 #include <string_view>
 #include <thread>
 
@@ -62,15 +61,14 @@ int RunServeCommand(int argc, char** argv) {
   options.model_threads = *threads;
   if (args->Has("min-evidence")) {
     const std::string text = args->Get("min-evidence");
-    char* end = nullptr;
-    const double threshold = std::strtod(text.c_str(), &end);
-    if (text.empty() || *end != '\0' || !(threshold >= 0 && threshold <= 1)) {
+    absl::StatusOr<double> threshold = args->GetDouble("min-evidence", 0);
+    if (!threshold.ok() || !(*threshold >= 0 && *threshold <= 1)) {
       std::fprintf(stderr,
                    "greffier serve: --min-evidence must be a number from 0 to 1, not '%s'\n",
                    text.c_str());
       return 2;
     }
-    options.min_evidence = threshold;
+    options.min_evidence = *threshold;
   }
   absl::StatusOr<std::unique_ptr<Server>> server = Server::Open(options);
   if (!server.ok()) {
